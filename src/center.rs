@@ -437,12 +437,23 @@ pub struct EventCenterBuilder {
 
 impl EventCenterBuilder {
     /// Sets the compatibility tables (default: [`Compat::agently`]).
+    ///
+    /// ```
+    /// use event_center::{Compat, EventCenter};
+    /// let center = EventCenter::builder().with_compat(Compat::none()).build();
+    /// # let _ = center;
+    /// ```
     pub fn with_compat(mut self, compat: Compat) -> Self {
         self.compat = compat;
         self
     }
 
     /// Builds the center.
+    ///
+    /// ```
+    /// let center = event_center::EventCenter::builder().build();
+    /// assert!(center.hook_names().is_empty());
+    /// ```
     pub fn build(self) -> EventCenter {
         EventCenter {
             inner: Arc::new(Inner {
@@ -517,11 +528,24 @@ pub enum RegisterErrorKind {
 
 impl RegisterError {
     /// The hook's name.
+    ///
+    /// ```
+    /// use event_center::{Event, EventCenter};
+    /// let center = EventCenter::new();
+    /// center.register_hook("h", "a", |_: &Event| {}).unwrap();
+    /// assert_eq!(center.register_hook("h", "a", |_: &Event| {}).unwrap_err().name(), "h");
+    /// ```
     pub fn name(&self) -> &str {
         &self.name
     }
 
     /// Why it was refused.
+    ///
+    /// ```
+    /// use event_center::{Event, EventCenter, RegisterErrorKind};
+    /// let err = EventCenter::new().register_hook(" ", "a", |_: &Event| {}).unwrap_err();
+    /// assert_eq!(err.kind(), &RegisterErrorKind::EmptyName);
+    /// ```
     pub fn kind(&self) -> &RegisterErrorKind {
         &self.kind
     }

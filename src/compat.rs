@@ -125,7 +125,7 @@ impl Compat {
             family
                 .suffixes
                 .contains(suffix)
-                .then(|| (family.canonical.as_str(), suffix))
+                .then_some((family.canonical.as_str(), suffix))
         });
         let Some((prefix, suffix)) = canonical else {
             return Vec::new();

@@ -218,18 +218,32 @@ pub struct Emit<'a> {
 
 impl Emit<'_> {
     /// Sets the level (default INFO).
+    ///
+    /// ```
+    /// use event_center::{EventCenter, Level};
+    /// EventCenter::new().emitter("S").emit("disk.low").level(Level::Warning).send();
+    /// ```
     pub fn level(mut self, level: Level) -> Self {
         self.level = level;
         self
     }
 
     /// Sets the message.
+    ///
+    /// ```
+    /// event_center::EventCenter::new().emitter("S").emit("a.b").message("hello").send();
+    /// ```
     pub fn message(mut self, message: impl Into<SharedStr>) -> Self {
         self.message = Some(message.into());
         self
     }
 
-    /// Sets the payload.
+    /// Sets the payload (any value that converts into JSON).
+    ///
+    /// ```
+    /// use serde_json::json;
+    /// event_center::EventCenter::new().emitter("S").emit("a.b").payload(json!({"k": 1})).send();
+    /// ```
     pub fn payload(mut self, payload: impl Into<Value>) -> Self {
         self.payload = payload.into();
         self
@@ -253,6 +267,10 @@ impl Emit<'_> {
     }
 
     /// Adds a meta entry (over the emitter's base meta).
+    ///
+    /// ```
+    /// event_center::EventCenter::new().emitter("S").emit("a.b").meta("attempt", 2).send();
+    /// ```
     pub fn meta(mut self, key: impl Into<String>, value: impl Into<Value>) -> Self {
         self.meta
             .get_or_insert_with(|| (*self.emitter.meta).clone())
@@ -261,6 +279,11 @@ impl Emit<'_> {
     }
 
     /// Sets the run (over the emitter's and the current one).
+    ///
+    /// ```
+    /// use event_center::{EventCenter, RunContext};
+    /// EventCenter::new().emitter("S").emit("a.b").run(RunContext::new("action")).send();
+    /// ```
     pub fn run(mut self, run: impl Into<Arc<RunContext>>) -> Self {
         self.run = Some(run.into());
         self

@@ -142,8 +142,8 @@ impl Default for EventId {
 impl fmt::Display for EventId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.0 {
-            IdRepr::Uuid(n) => f.write_str(Self::write_hex(*n, &mut [0; 32])),
-            IdRepr::Text(s) => f.write_str(s),
+            IdRepr::Uuid(n) => f.pad(Self::write_hex(*n, &mut [0; 32])),
+            IdRepr::Text(s) => f.pad(s),
         }
     }
 }
@@ -213,7 +213,7 @@ impl Level {
 
 impl fmt::Display for Level {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        f.pad(self.as_str())
     }
 }
 
@@ -842,11 +842,22 @@ impl EventError {
 
     /// The dotted path of the bad field (`event_type`, `run.run_id`,
     /// `error.retryable`), or `event` for the whole value.
+    ///
+    /// ```
+    /// let err = event_center::Event::from_json(serde_json::json!({"event_type": 7})).unwrap_err();
+    /// assert_eq!(err.field(), "event_type");
+    /// ```
     pub fn field(&self) -> &str {
         &self.field
     }
 
     /// What was wrong with it.
+    ///
+    /// ```
+    /// use event_center::{Event, EventErrorKind};
+    /// let err = Event::from_json(serde_json::json!({})).unwrap_err();
+    /// assert_eq!(err.kind(), &EventErrorKind::Missing);
+    /// ```
     pub fn kind(&self) -> &EventErrorKind {
         &self.kind
     }

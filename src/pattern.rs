@@ -285,11 +285,20 @@ pub enum PatternErrorKind {
 
 impl PatternError {
     /// The pattern as written.
+    ///
+    /// ```
+    /// assert_eq!(event_center::Pattern::new("x.[").unwrap_err().pattern(), "x.[");
+    /// ```
     pub fn pattern(&self) -> &str {
         &self.pattern
     }
 
     /// Why it was rejected.
+    ///
+    /// ```
+    /// use event_center::{Pattern, PatternErrorKind};
+    /// assert_eq!(Pattern::new("").unwrap_err().kind(), &PatternErrorKind::Empty);
+    /// ```
     pub fn kind(&self) -> &PatternErrorKind {
         &self.kind
     }
