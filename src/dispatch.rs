@@ -110,7 +110,7 @@ pub(crate) async fn deliver_async(inner: &Arc<Inner>, resolved: Arc<Resolved>, e
                     enqueue(inner, entry, hook, &event, Some(done));
                     let _ = wait.await;
                 } else {
-                    let outcome = Guarded(hook.on_event(event.clone())).await;
+                    let outcome = Guarded::inline(hook.on_event(event.clone())).await;
                     settle(inner, &entry.shared, &event, outcome);
                 }
             }
@@ -217,15 +217,34 @@ fn report_failure(inner: &Arc<Inner>, hook: &HookShared, event: &Event, error: E
 }
 
 /// Runs a hook future with the depth bound applied to each poll and panics
-/// caught.
-struct Guarded(crate::hook::BoxFuture<HookResult>);
+/// caught. On a worker, `base` is the depth of the emit that queued the
+/// event, so a hook that re-emits through its own queue is cut too.
+struct Guarded {
+    future: crate::hook::BoxFuture<HookResult>,
+    base: Option<u32>,
+}
+
+impl Guarded {
+    fn inline(future: crate::hook::BoxFuture<HookResult>) -> Guarded {
+        Guarded { future, base: None }
+    }
+}
 
 impl Future for Guarded {
     type Output = std::thread::Result<HookResult>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let _depth = DepthGuard::enter();
-        match catch_unwind(AssertUnwindSafe(|| self.0.as_mut().poll(cx))) {
+        let outer = self
+            .base
+            .map(|base| DEPTH.with(|depth| depth.replace(base)));
+        let polled = {
+            let _depth = DepthGuard::enter();
+            catch_unwind(AssertUnwindSafe(|| self.future.as_mut().poll(cx)))
+        };
+        if let Some(outer) = outer {
+            DEPTH.with(|depth| depth.set(outer));
+        }
+        match polled {
             Ok(Poll::Pending) => Poll::Pending,
             Ok(Poll::Ready(result)) => Poll::Ready(Ok(result)),
             Err(panic) => Poll::Ready(Err(panic)),
@@ -235,6 +254,8 @@ impl Future for Guarded {
 
 struct Job {
     event: Arc<Event>,
+    /// The delivery depth of the emit that queued it.
+    depth: u32,
     done: Option<oneshot::Sender<()>>,
 }
 
@@ -258,6 +279,7 @@ fn enqueue(
     worker.pending.fetch_add(1, Ordering::AcqRel);
     let job = Job {
         event: event.clone(),
+        depth: DEPTH.with(Cell::get),
         done,
     };
     if let Err(mpsc::error::SendError(job)) = worker.tx.send(job) {
@@ -305,20 +327,44 @@ impl AsyncWorker {
 
 async fn run_job(center: &Weak<Inner>, hook: &HookShared, callable: &Arc<dyn AsyncHook>, job: Job) {
     if hook.is_active() {
-        let outcome = Guarded(callable.on_event(job.event.clone())).await;
-        match center.upgrade() {
-            Some(inner) => settle(&inner, hook, &job.event, outcome),
-            None if matches!(outcome, Ok(Ok(()))) => {
-                hook.delivered.fetch_add(1, Ordering::Relaxed);
+        let outer = DEPTH.with(|depth| depth.replace(job.depth + 1));
+        let created = catch_unwind(AssertUnwindSafe(|| callable.on_event(job.event.clone())));
+        DEPTH.with(|depth| depth.set(outer));
+        let future = match created {
+            Ok(future) => Guarded {
+                future,
+                base: Some(job.depth),
+            },
+            Err(panic) => {
+                finish_job(center, hook, &job.event, Err(panic));
+                if let Some(done) = job.done {
+                    let _ = done.send(());
+                }
+                return;
             }
-            None => {
-                hook.failed.fetch_add(1, Ordering::Relaxed);
-            }
-        }
+        };
+        finish_job(center, hook, &job.event, future.await);
     } else {
         hook.dropped_unregistered.fetch_add(1, Ordering::Relaxed);
     }
     if let Some(done) = job.done {
         let _ = done.send(());
+    }
+}
+
+fn finish_job(
+    center: &Weak<Inner>,
+    hook: &HookShared,
+    event: &Event,
+    outcome: std::thread::Result<HookResult>,
+) {
+    match center.upgrade() {
+        Some(inner) => settle(&inner, hook, event, outcome),
+        None if matches!(outcome, Ok(Ok(()))) => {
+            hook.delivered.fetch_add(1, Ordering::Relaxed);
+        }
+        None => {
+            hook.failed.fetch_add(1, Ordering::Relaxed);
+        }
     }
 }

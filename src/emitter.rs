@@ -211,7 +211,7 @@ pub struct Emit<'a> {
     level: Level,
     message: Option<SharedStr>,
     payload: Value,
-    error: Option<ErrorInfo>,
+    error: Option<Box<ErrorInfo>>,
     run: Option<Arc<RunContext>>,
     meta: Option<JsonMap>,
 }
@@ -296,7 +296,7 @@ impl Emit<'_> {
     /// event_center::EventCenter::new().emitter("S").emit("parse.failed").error(&err).send();
     /// ```
     pub fn error(mut self, error: impl Into<ErrorInfo>) -> Self {
-        self.error = Some(error.into());
+        self.error = Some(Box::new(error.into()));
         self
     }
 
@@ -310,7 +310,7 @@ impl Emit<'_> {
             level: self.level,
             message: self.message,
             payload: self.payload,
-            error: self.error.map(Box::new),
+            error: self.error,
             run: self
                 .run
                 .or_else(|| self.emitter.run.clone())

@@ -435,6 +435,10 @@ impl ErrorInfo {
 }
 
 fn split_type_name(full: &str) -> (Option<String>, String) {
+    if full.starts_with("dyn ") {
+        // A trait object (`dyn Error + Send + Sync`) names no concrete type.
+        return (None, "Error".to_owned());
+    }
     let head_end = full.find('<').unwrap_or(full.len());
     let (head, generics) = full.split_at(head_end);
     match head.rfind("::") {
@@ -442,7 +446,6 @@ fn split_type_name(full: &str) -> (Option<String>, String) {
             Some(head[..i].to_owned()),
             format!("{}{}", &head[i + 2..], generics),
         ),
-        None if head.starts_with("dyn ") => (None, "Error".to_owned()),
         None => (None, full.to_owned()),
     }
 }
