@@ -1,1 +1,304 @@
-fn main() {}
+//! The emit hot path, with peers side by side.
+//!
+//! Groups:
+//! - `unmatched`: ~10 hooks, none listening to the emitted type (target
+//!   <= 10 ns, zero allocations: checked before benchmarking). Peer: a
+//!   `tracing::debug!` that the subscriber's level filter turns away.
+//! - `one_inline_hook`: one matching inline hook (target <= 200 ns). Peer:
+//!   `tracing::info!` into a registry with a counting layer.
+//! - `thousand_unmatched_plus_one`: 1,000 non-matching hooks (exact names
+//!   and globs) plus the one matching hook (target <= 1.2x one_inline_hook),
+//!   next to the one-hook center measured in the same group.
+//! - `async_awaited_hook`: `send_async().await` to one async hook on a tokio
+//!   current-thread runtime (the loop compared with Agently; see
+//!   `benches/agently_peer.sh`).
+//!
+//! Run: `cargo bench --bench emit`.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::fmt;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use criterion::{black_box, criterion_group, criterion_main, Criterion};
+use event_center::{Event, EventCenter};
+use tracing::field::{Field, Visit};
+use tracing_subscriber::layer::{Context, SubscriberExt};
+use tracing_subscriber::Layer;
+
+// ---------------------------------------------------------------------------
+// Allocation counting: a wrapper around the system allocator. Counting is
+// switched on only around the zero-allocation check, so the benchmarks
+// themselves pay one relaxed load per allocation.
+
+struct CountingAlloc;
+
+static COUNTING: AtomicBool = AtomicBool::new(false);
+static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
+
+#[inline]
+fn count() {
+    if COUNTING.load(Ordering::Relaxed) {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+unsafe impl GlobalAlloc for CountingAlloc {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        count();
+        System.alloc(layout)
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        count();
+        System.alloc_zeroed(layout)
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        count();
+        System.realloc(ptr, layout, new_size)
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        System.dealloc(ptr, layout)
+    }
+}
+
+#[global_allocator]
+static GLOBAL: CountingAlloc = CountingAlloc;
+
+/// Allocations (alloc, alloc_zeroed, realloc; all threads) made by `f`.
+fn allocations_during(f: impl FnOnce()) -> usize {
+    ALLOCATIONS.store(0, Ordering::SeqCst);
+    COUNTING.store(true, Ordering::SeqCst);
+    f();
+    COUNTING.store(false, Ordering::SeqCst);
+    ALLOCATIONS.load(Ordering::SeqCst)
+}
+
+// ---------------------------------------------------------------------------
+// Fixtures.
+
+/// Patterns that never match `model.*` events (nor their aliases).
+const TEN_UNMATCHED: [&str; 10] = [
+    "tool.*",
+    "action.loop_started",
+    "action.plan_ready",
+    "workflow.*",
+    "triggerflow.execution_started",
+    "agent.?tep",
+    "session.[ab]*",
+    "runtime.error",
+    "response.*",
+    "request.*",
+];
+
+fn center_with_unmatched(n: usize) -> EventCenter {
+    let center = EventCenter::new();
+    for i in 0..n {
+        // A mix of exact names and globs, each distinct.
+        let pattern = match i % 4 {
+            0 => format!("svc{i}.started"),
+            1 => format!("svc{i}.*"),
+            2 => format!("tool{i}.call_?"),
+            _ => format!("agent{i}.[abc]*"),
+        };
+        center
+            .register_hook(format!("unmatched-{i}"), pattern, |e: &Event| {
+                black_box(e);
+            })
+            .unwrap();
+    }
+    center
+}
+
+fn register_counter(center: &EventCenter, name: &str) -> Arc<AtomicU64> {
+    let counter = Arc::new(AtomicU64::new(0));
+    let seen = counter.clone();
+    center
+        .register_hook(name.to_owned(), "model.completed", move |e: &Event| {
+            black_box(e);
+            seen.fetch_add(1, Ordering::Relaxed);
+        })
+        .unwrap();
+    counter
+}
+
+// ---------------------------------------------------------------------------
+// The tracing peer: a layer that records each event (visits its fields into
+// a small struct) and counts it.
+
+#[derive(Default)]
+struct Seen {
+    fields: u32,
+    event_type_len: usize,
+}
+
+impl Visit for Seen {
+    fn record_str(&mut self, field: &Field, value: &str) {
+        self.fields += 1;
+        if field.name() == "event_type" {
+            self.event_type_len = value.len();
+        }
+    }
+
+    fn record_debug(&mut self, _field: &Field, value: &dyn fmt::Debug) {
+        self.fields += 1;
+        black_box(value);
+    }
+}
+
+struct CountingLayer {
+    events: Arc<AtomicU64>,
+}
+
+impl<S: tracing::Subscriber> Layer<S> for CountingLayer {
+    fn on_event(&self, event: &tracing::Event<'_>, _ctx: Context<'_, S>) {
+        let mut seen = Seen::default();
+        event.record(&mut seen);
+        black_box(&seen);
+        self.events.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Groups.
+
+fn unmatched(c: &mut Criterion) {
+    let center = EventCenter::new();
+    for (i, pattern) in TEN_UNMATCHED.iter().enumerate() {
+        center
+            .register_hook(format!("h{i}"), *pattern, |e: &Event| {
+                black_box(e);
+            })
+            .unwrap();
+    }
+    let emitter = center.emitter("Agent");
+    assert!(!center.is_listened("model.delta"));
+
+    // Warm the resolution cache, then check that unmatched emits allocate
+    // nothing.
+    emitter.emit("model.delta").send();
+    const CHECK: usize = 10_000;
+    let allocations = allocations_during(|| {
+        for _ in 0..CHECK {
+            emitter.emit(black_box("model.delta")).send();
+        }
+    });
+    println!("unmatched: {allocations} allocations across {CHECK} emits");
+    assert_eq!(allocations, 0, "an unmatched emit must not allocate");
+
+    let mut group = c.benchmark_group("unmatched");
+    group.bench_function("event_center", |b| {
+        b.iter(|| emitter.emit(black_box("model.delta")).send())
+    });
+
+    let events = Arc::new(AtomicU64::new(0));
+    let subscriber = tracing_subscriber::registry().with(
+        CountingLayer {
+            events: events.clone(),
+        }
+        .with_filter(tracing_subscriber::filter::LevelFilter::INFO),
+    );
+    tracing::subscriber::with_default(subscriber, || {
+        tracing::debug!(event_type = "model.delta", "msg");
+        assert_eq!(events.load(Ordering::Relaxed), 0);
+        group.bench_function("tracing_filtered_out", |b| {
+            b.iter(|| tracing::debug!(event_type = black_box("model.delta"), "msg"))
+        });
+    });
+    group.finish();
+}
+
+fn one_inline_hook(c: &mut Criterion) {
+    let center = EventCenter::new();
+    let counter = register_counter(&center, "counter");
+    let emitter = center.emitter("Agent");
+    emitter.emit("model.completed").send();
+    assert_eq!(counter.load(Ordering::Relaxed), 1);
+
+    let mut group = c.benchmark_group("one_inline_hook");
+    group.bench_function("event_center", |b| {
+        b.iter(|| emitter.emit(black_box("model.completed")).send())
+    });
+
+    let events = Arc::new(AtomicU64::new(0));
+    let subscriber = tracing_subscriber::registry().with(CountingLayer {
+        events: events.clone(),
+    });
+    tracing::subscriber::with_default(subscriber, || {
+        tracing::info!(event_type = "model.completed", "msg");
+        assert_eq!(events.load(Ordering::Relaxed), 1);
+        group.bench_function("tracing", |b| {
+            b.iter(|| tracing::info!(event_type = black_box("model.completed"), "msg"))
+        });
+    });
+    group.finish();
+}
+
+fn thousand_unmatched_plus_one(c: &mut Criterion) {
+    let big = center_with_unmatched(1_000);
+    let big_counter = register_counter(&big, "counter");
+    let big_emitter = big.emitter("Agent");
+    assert_eq!(big.hook_names().len(), 1_001);
+
+    let small = EventCenter::new();
+    let small_counter = register_counter(&small, "counter");
+    let small_emitter = small.emitter("Agent");
+    small_emitter.emit("model.completed").send();
+    assert_eq!(small_counter.load(Ordering::Relaxed), 1);
+
+    // Only the one hook is reached.
+    big_emitter.emit("model.completed").send();
+    assert_eq!(big_counter.load(Ordering::Relaxed), 1);
+    let delivered: u64 = big.stats().hooks.iter().map(|h| h.delivered).sum();
+    assert_eq!(delivered, 1);
+
+    let mut group = c.benchmark_group("thousand_unmatched_plus_one");
+    group.bench_function("event_center_1001_hooks", |b| {
+        b.iter(|| big_emitter.emit(black_box("model.completed")).send())
+    });
+    group.bench_function("event_center_1_hook", |b| {
+        b.iter(|| small_emitter.emit(black_box("model.completed")).send())
+    });
+    group.finish();
+}
+
+fn async_awaited_hook(c: &mut Criterion) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let center = EventCenter::new();
+    let counter = Arc::new(AtomicU64::new(0));
+    let seen = counter.clone();
+    center
+        .register_async_hook("async-counter", "model.completed", move |e: Arc<Event>| {
+            let seen = seen.clone();
+            async move {
+                black_box(&e);
+                seen.fetch_add(1, Ordering::Relaxed);
+            }
+        })
+        .unwrap();
+    let emitter = center.emitter("Agent");
+    runtime.block_on(emitter.emit("model.completed").send_async());
+    assert_eq!(counter.load(Ordering::Relaxed), 1);
+
+    let mut group = c.benchmark_group("async_awaited_hook");
+    group.bench_function("event_center", |b| {
+        b.to_async(&runtime)
+            .iter(|| emitter.emit(black_box("model.completed")).send_async())
+    });
+    group.finish();
+}
+
+criterion_group! {
+    name = emit;
+    config = Criterion::default()
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(3));
+    targets = unmatched, one_inline_hook, thousand_unmatched_plus_one, async_awaited_hook
+}
+criterion_main!(emit);

@@ -1,0 +1,64 @@
+//! Prints the rate of `emitter.emit("model.completed").send_async().await`
+//! to one awaited async hook, on a tokio current-thread runtime: the loop
+//! `benches/agently_peer.py` times against Agently's EventCenter.
+//!
+//! Run: `cargo bench --bench async_rate` (iterations: `ASYNC_RATE_N`,
+//! default 2,000,000), or through `benches/agently_peer.sh`.
+
+use std::hint::black_box;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+use event_center::{Event, EventCenter};
+
+fn main() {
+    let n: u64 = std::env::var("ASYNC_RATE_N")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(2_000_000);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a tokio runtime");
+
+    let center = EventCenter::new();
+    let counter = Arc::new(AtomicU64::new(0));
+    let seen = counter.clone();
+    center
+        .register_async_hook("async-counter", "model.completed", move |e: Arc<Event>| {
+            let seen = seen.clone();
+            async move {
+                black_box(&e);
+                seen.fetch_add(1, Ordering::Relaxed);
+            }
+        })
+        .expect("register the hook");
+    let emitter = center.emitter("Agent");
+
+    let elapsed = runtime.block_on(async {
+        // Warm-up: the resolution cache, the allocator, the branch predictors.
+        for _ in 0..(n / 10).max(1) {
+            emitter
+                .emit(black_box("model.completed"))
+                .send_async()
+                .await;
+        }
+        let start = Instant::now();
+        for _ in 0..n {
+            emitter
+                .emit(black_box("model.completed"))
+                .send_async()
+                .await;
+        }
+        start.elapsed()
+    });
+    assert_eq!(counter.load(Ordering::Relaxed), n + (n / 10).max(1));
+
+    let rate = n as f64 / elapsed.as_secs_f64();
+    println!(
+        "event-center: {rate:.0} events/s ({n} awaited emits in {:.3} s, {:.1} ns each)",
+        elapsed.as_secs_f64(),
+        elapsed.as_nanos() as f64 / n as f64
+    );
+}
