@@ -313,6 +313,12 @@ impl EventCenter {
             .with_resolved(event_type, |r| r.is_listened())
     }
 
+    /// [`is_listened`](EventCenter::is_listened) with the per-thread memo of
+    /// silent literal types.
+    pub(crate) fn listens_to(&self, event_type: &SharedStr) -> bool {
+        self.inner.registry.if_listened(event_type, |_| {})
+    }
+
     /// Emits an Agently-shaped JSON object (the "dict emit"). Only
     /// `event_type` is required; a missing one, an unknown level or a field of
     /// the wrong type is an [`EventError`] naming the field, and nothing is
@@ -355,14 +361,11 @@ impl EventCenter {
     /// ```
     pub fn emit_event(&self, mut event: Event) {
         let inner = &self.inner;
-        inner
-            .registry
-            .with_resolved(&event.event_type.clone(), |resolved| {
-                if resolved.is_listened() {
-                    event.seq = inner.next_seq();
-                    deliver(inner, resolved, Arc::new(event), None);
-                }
-            });
+        let event_type = event.event_type.clone();
+        inner.registry.if_listened(&event_type, |resolved| {
+            event.seq = inner.next_seq();
+            deliver(inner, resolved, Arc::new(event), None);
+        });
     }
 
     /// [`emit_event`](EventCenter::emit_event), awaiting async hooks.
@@ -374,8 +377,7 @@ impl EventCenter {
     /// # });
     /// ```
     pub async fn emit_event_async(&self, mut event: Event) {
-        let resolved = self.inner.registry.resolved(&event.event_type);
-        if resolved.is_listened() {
+        if let Some(resolved) = self.inner.registry.listened(&event.event_type) {
             event.seq = self.inner.next_seq();
             deliver_async(&self.inner, resolved, Arc::new(event)).await;
         }

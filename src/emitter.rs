@@ -110,6 +110,7 @@ impl Emitter {
     /// let emitter = event_center::EventCenter::new().emitter("Agent");
     /// emitter.emit("model.requesting").message("asking").send();
     /// ```
+    #[inline]
     pub fn emit(&self, event_type: impl Into<SharedStr>) -> Emit<'_> {
         Emit {
             emitter: self,
@@ -260,7 +261,7 @@ impl Emit<'_> {
     ///     .send();
     /// ```
     pub fn payload_with(mut self, payload: impl FnOnce() -> Value) -> Self {
-        if self.emitter.center.is_listened(&self.event_type) {
+        if self.emitter.center.listens_to(&self.event_type) {
             self.payload = payload();
         }
         self
@@ -331,18 +332,49 @@ impl Emit<'_> {
     /// ```
     /// event_center::EventCenter::new().emitter("S").emit("a.b").send();
     /// ```
-    pub fn send(mut self) {
+    #[inline]
+    pub fn send(self) {
+        // The commonest emit, a literal type nobody listens to, ends here
+        // before anything is moved or built.
+        if !self
+            .emitter
+            .center
+            .inner
+            .registry
+            .known_silent(&self.event_type)
+        {
+            self.send_listened();
+        } else if self.owns_nothing() {
+            // Nothing to free: skip the out-of-line drop glue.
+            std::mem::forget(self);
+        }
+    }
+
+    /// Whether dropping this builder would free nothing.
+    #[inline]
+    fn owns_nothing(&self) -> bool {
+        self.payload.is_null()
+            && self.error.is_none()
+            && self.run.is_none()
+            && self.meta.is_none()
+            && self
+                .message
+                .as_ref()
+                .is_none_or(|m| m.static_key().is_some())
+            && self.event_type.static_key().is_some()
+    }
+
+    #[inline(never)]
+    fn send_listened(mut self) {
         let inner = &self.emitter.center.inner;
         let event_type = std::mem::take(&mut self.event_type);
-        inner.registry.with_resolved(&event_type, |resolved| {
-            if resolved.is_listened() {
-                deliver(
-                    inner,
-                    resolved,
-                    Arc::new(self.build(event_type.clone())),
-                    None,
-                );
-            }
+        inner.registry.if_listened(&event_type, |resolved| {
+            deliver(
+                inner,
+                resolved,
+                Arc::new(self.build(event_type.clone())),
+                None,
+            );
         });
     }
 
@@ -354,11 +386,11 @@ impl Emit<'_> {
     /// # });
     /// ```
     pub async fn send_async(mut self) {
-        let inner = self.emitter.center.inner.clone();
+        let emitter = self.emitter;
+        let inner = &emitter.center.inner;
         let event_type = std::mem::take(&mut self.event_type);
-        let resolved = inner.registry.resolved(&event_type);
-        if resolved.is_listened() {
-            deliver_async(&inner, resolved, Arc::new(self.build(event_type))).await;
+        if let Some(resolved) = inner.registry.listened(&event_type) {
+            deliver_async(inner, resolved, Arc::new(self.build(event_type))).await;
         }
     }
 }

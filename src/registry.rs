@@ -2,6 +2,7 @@
 //! and a resolution cache `event type -> hooks` tagged with the snapshot's
 //! generation.
 
+use std::cell::Cell;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
@@ -84,11 +85,67 @@ impl Cache {
 }
 
 pub(crate) struct Registry {
+    /// The generation of the published snapshot, stored after it: a value
+    /// from one process-wide counter, so it names one registry's one
+    /// snapshot and a per-thread memo entry is valid for exactly that.
+    generation: AtomicU64,
     snapshot: ArcSwap<Snapshot>,
     cache: ArcSwap<Cache>,
     writer: Mutex<()>,
     compat: Compat,
     next_id: AtomicU64,
+}
+
+/// Per-thread memo of literal event types that nobody listens to: the answer
+/// for the commonest emit (a type no hook wants) with no shared memory
+/// touched beyond one atomic load. A literal's address and length identify
+/// its content for the life of the program.
+const SILENT_SLOTS: usize = 8;
+
+/// A literal's address, and its length packed with the registry generation
+/// the answer was read under (literals longer than `u16::MAX` are not
+/// memoized).
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct SilentKey {
+    ptr: usize,
+    len_generation: u64,
+}
+
+const NO_KEY: SilentKey = SilentKey {
+    ptr: 0,
+    len_generation: 0,
+};
+
+struct SilentMemo {
+    slots: [Cell<SilentKey>; SILENT_SLOTS],
+    next: Cell<usize>,
+}
+
+thread_local! {
+    static SILENT: SilentMemo = const {
+        SilentMemo {
+            slots: [const { Cell::new(NO_KEY) }; SILENT_SLOTS],
+            next: Cell::new(0),
+        }
+    };
+}
+
+/// Registry generations come from one process-wide counter, so a value
+/// never names two registries or two snapshots.
+fn next_generation() -> u64 {
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}
+
+/// The memo key of a literal under `generation`.
+#[inline]
+fn silent_key(event_type: &SharedStr, generation: u64) -> Option<SilentKey> {
+    let (ptr, len) = event_type.static_key()?;
+    let len = u16::try_from(len).ok()?;
+    Some(SilentKey {
+        ptr,
+        len_generation: (generation << 16) | u64::from(len),
+    })
 }
 
 /// Why a hook could not be inserted.
@@ -98,12 +155,14 @@ pub(crate) enum InsertError {
 
 impl Registry {
     pub(crate) fn new(compat: Compat) -> Registry {
+        let generation = next_generation();
         Registry {
+            generation: AtomicU64::new(generation),
             snapshot: ArcSwap::from_pointee(Snapshot {
-                generation: 0,
+                generation,
                 hooks: Vec::new(),
             }),
-            cache: ArcSwap::from_pointee(Cache::empty(0)),
+            cache: ArcSwap::from_pointee(Cache::empty(generation)),
             writer: Mutex::new(()),
             compat,
             next_id: AtomicU64::new(1),
@@ -129,6 +188,66 @@ impl Registry {
             hook,
             worker: OnceLock::new(),
         })
+    }
+
+    /// Whether this thread already knows that nobody listens to the literal
+    /// `event_type` under the current registry generation.
+    #[inline(always)]
+    pub(crate) fn known_silent(&self, event_type: &SharedStr) -> bool {
+        match silent_key(event_type, self.generation.load(Ordering::Acquire)) {
+            Some(key) => SILENT.with(|memo| memo.slots.iter().any(|slot| slot.get() == key)),
+            None => false,
+        }
+    }
+
+    /// Remembers on this thread that nobody listens to the literal
+    /// `event_type` as of `generation`, read before the lookup that said so.
+    #[cold]
+    fn remember_silent(&self, event_type: &SharedStr, generation: u64) {
+        if let Some(key) = silent_key(event_type, generation) {
+            SILENT.with(|memo| {
+                let next = memo.next.get();
+                memo.slots[next].set(key);
+                memo.next.set((next + 1) % SILENT_SLOTS);
+            });
+        }
+    }
+
+    /// Calls `f` with the resolution of `event_type` when someone listens to
+    /// it; otherwise remembers, on this thread, that nobody does. Returns
+    /// whether `f` ran.
+    pub(crate) fn if_listened(&self, event_type: &SharedStr, f: impl FnOnce(&Resolved)) -> bool {
+        if self.known_silent(event_type) {
+            return false;
+        }
+        let generation = self.generation.load(Ordering::Acquire);
+        let listened = self.with_resolved(event_type, |resolved| {
+            let listened = resolved.is_listened();
+            if listened {
+                f(resolved);
+            }
+            listened
+        });
+        if !listened {
+            self.remember_silent(event_type, generation);
+        }
+        listened
+    }
+
+    /// The shared resolution of `event_type` when someone listens to it (the
+    /// async path, which holds it across awaits).
+    pub(crate) fn listened(&self, event_type: &SharedStr) -> Option<Arc<Resolved>> {
+        if self.known_silent(event_type) {
+            return None;
+        }
+        let generation = self.generation.load(Ordering::Acquire);
+        let resolved = self.resolved(event_type);
+        if resolved.is_listened() {
+            Some(resolved)
+        } else {
+            self.remember_silent(event_type, generation);
+            None
+        }
     }
 
     /// Calls `f` with the resolution of `event_type`. The hot path: one
@@ -216,6 +335,9 @@ impl Registry {
         self.snapshot
             .store(Arc::new(Snapshot { generation, hooks }));
         self.cache.store(Arc::new(Cache::empty(generation)));
+        // Last: a thread that read the old generation before its lookup
+        // remembers its answer under the old one, which no longer matches.
+        self.generation.store(generation, Ordering::Release);
     }
 
     /// Adds `entry`; with `replace`, an entry of the same name is swapped out
@@ -242,7 +364,7 @@ impl Registry {
         if let Some(old) = &replaced {
             old.shared.active.store(false, Ordering::SeqCst);
         }
-        self.publish(current.generation + 1, hooks);
+        self.publish(next_generation(), hooks);
         Ok(replaced)
     }
 
@@ -255,7 +377,7 @@ impl Registry {
         let mut hooks = current.hooks.clone();
         let removed = hooks.remove(i);
         removed.shared.active.store(false, Ordering::SeqCst);
-        self.publish(current.generation + 1, hooks);
+        self.publish(next_generation(), hooks);
         Some(removed)
     }
 

@@ -45,6 +45,16 @@ impl SharedStr {
         SharedStr(Repr::Static(s))
     }
 
+    /// The address and length of a string literal, which identify its
+    /// content for the life of the program; `None` for run-time strings.
+    #[inline]
+    pub(crate) fn static_key(&self) -> Option<(usize, usize)> {
+        match &self.0 {
+            Repr::Static(s) => Some((s.as_ptr() as usize, s.len())),
+            Repr::Shared(_) => None,
+        }
+    }
+
     /// The string slice.
     ///
     /// ```
