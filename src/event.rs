@@ -26,12 +26,40 @@ pub(crate) fn empty_meta() -> Arc<JsonMap> {
     EMPTY.get_or_init(|| Arc::new(JsonMap::new())).clone()
 }
 
-/// Unix time in milliseconds, read from the system clock.
+/// Unix time in milliseconds.
+///
+/// The system clock is read once a second per thread; in between, the time is
+/// the last reading plus the time elapsed on the CPU's timestamp counter
+/// (through `quanta`, which falls back to the OS clock where the counter is
+/// not reliable). That keeps millisecond precision at a fraction of a
+/// `clock_gettime` call per event.
 pub(crate) fn now_millis() -> i64 {
-    match SystemTime::now().duration_since(UNIX_EPOCH) {
-        Ok(d) => d.as_millis() as i64,
-        Err(e) => -(e.duration().as_millis() as i64),
+    /// `(counter reading, wall-clock ms, ns past that ms)` at the last anchor.
+    type Anchor = Option<(quanta::Instant, i64, u64)>;
+    thread_local! {
+        static ANCHOR: Cell<Anchor> = const { Cell::new(None) };
     }
+    ANCHOR.with(|anchor| {
+        let now = quanta::Instant::now();
+        if let Some((at, millis, nanos)) = anchor.get() {
+            let elapsed = now.saturating_duration_since(at);
+            if elapsed.as_secs() == 0 {
+                let past = nanos + u64::from(elapsed.subsec_nanos());
+                return millis + (past / 1_000_000) as i64;
+            }
+        }
+        let wall = match SystemTime::now().duration_since(UNIX_EPOCH) {
+            Ok(d) => d,
+            Err(_) => std::time::Duration::ZERO,
+        };
+        let millis = wall.as_millis() as i64;
+        anchor.set(Some((
+            now,
+            millis,
+            u64::from(wall.subsec_nanos() % 1_000_000),
+        )));
+        millis
+    })
 }
 
 /// A fast per-thread pseudo-random source (wyrand), seeded from the standard
