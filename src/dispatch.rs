@@ -15,7 +15,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::center::Inner;
 use crate::event::{ErrorInfo, Event, EventId, JsonMap, Level};
-use crate::hook::{AsyncHook, HookFn, HookResult};
+use crate::hook::{AsyncHook, BoxFuture, HookFn, HookResult};
 use crate::registry::{HookEntry, HookShared, Resolved};
 
 /// Deliveries nested deeper than this (a hook emitting from inside a hook
@@ -110,7 +110,7 @@ pub(crate) async fn deliver_async(inner: &Arc<Inner>, resolved: Arc<Resolved>, e
                     enqueue(inner, entry, hook, &event, Some(done));
                     let _ = wait.await;
                 } else {
-                    let outcome = Guarded::inline(hook.on_event(event.clone())).await;
+                    let outcome = Guarded::new(&**hook, &event, None).await;
                     settle(inner, &entry.shared, &event, outcome);
                 }
             }
@@ -216,30 +216,45 @@ fn report_failure(inner: &Arc<Inner>, hook: &HookShared, event: &Event, error: E
     deliver(inner, &resolved, Arc::new(report), Some(hook.id));
 }
 
-/// Runs a hook future with the depth bound applied to each poll and panics
-/// caught. On a worker, `base` is the depth of the emit that queued the
-/// event, so a hook that re-emits through its own queue is cut too.
-struct Guarded {
-    future: crate::hook::BoxFuture<HookResult>,
+/// Calls an async hook and runs its future, with panics caught (in the call
+/// that makes the future and in every poll) and the depth bound applied. On
+/// a worker, `base` is the depth of the emit that queued the event, so a hook
+/// that re-emits through its own queue is cut too.
+struct Guarded<'a> {
+    hook: &'a dyn AsyncHook,
+    event: &'a Arc<Event>,
+    future: Option<BoxFuture<HookResult>>,
     base: Option<u32>,
 }
 
-impl Guarded {
-    fn inline(future: crate::hook::BoxFuture<HookResult>) -> Guarded {
-        Guarded { future, base: None }
+impl<'a> Guarded<'a> {
+    fn new(hook: &'a dyn AsyncHook, event: &'a Arc<Event>, base: Option<u32>) -> Self {
+        Guarded {
+            hook,
+            event,
+            future: None,
+            base,
+        }
     }
 }
 
-impl Future for Guarded {
+impl Future for Guarded<'_> {
     type Output = std::thread::Result<HookResult>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let outer = self
+        let this = &mut *self;
+        let outer = this
             .base
             .map(|base| DEPTH.with(|depth| depth.replace(base)));
         let polled = {
             let _depth = DepthGuard::enter();
-            catch_unwind(AssertUnwindSafe(|| self.future.as_mut().poll(cx)))
+            catch_unwind(AssertUnwindSafe(|| {
+                let (hook, event) = (this.hook, this.event);
+                let future = this
+                    .future
+                    .get_or_insert_with(|| hook.on_event(event.clone()));
+                future.as_mut().poll(cx)
+            }))
         };
         if let Some(outer) = outer {
             DEPTH.with(|depth| depth.set(outer));
@@ -327,23 +342,8 @@ impl AsyncWorker {
 
 async fn run_job(center: &Weak<Inner>, hook: &HookShared, callable: &Arc<dyn AsyncHook>, job: Job) {
     if hook.is_active() {
-        let outer = DEPTH.with(|depth| depth.replace(job.depth + 1));
-        let created = catch_unwind(AssertUnwindSafe(|| callable.on_event(job.event.clone())));
-        DEPTH.with(|depth| depth.set(outer));
-        let future = match created {
-            Ok(future) => Guarded {
-                future,
-                base: Some(job.depth),
-            },
-            Err(panic) => {
-                finish_job(center, hook, &job.event, Err(panic));
-                if let Some(done) = job.done {
-                    let _ = done.send(());
-                }
-                return;
-            }
-        };
-        finish_job(center, hook, &job.event, future.await);
+        let outcome = Guarded::new(&**callable, &job.event, Some(job.depth)).await;
+        finish_job(center, hook, &job.event, outcome);
     } else {
         hook.dropped_unregistered.fetch_add(1, Ordering::Relaxed);
     }

@@ -166,12 +166,7 @@ impl Emitter {
     /// event_center::EventCenter::new().emitter("S").error("write failed").error(&io).send();
     /// ```
     pub fn error(&self, message: impl Into<SharedStr>) -> Emit<'_> {
-        let message = message.into();
-        let error = ErrorInfo::new("Error", message.as_str());
-        self.emit("runtime.error")
-            .level(Level::Error)
-            .message(message)
-            .error(error)
+        self.failure("runtime.error", Level::Error, message.into())
     }
 
     /// A CRITICAL event of type `runtime.critical`, like [`Emitter::error`].
@@ -180,10 +175,13 @@ impl Emitter {
     /// event_center::EventCenter::new().emitter("S").critical("out of memory").send();
     /// ```
     pub fn critical(&self, message: impl Into<SharedStr>) -> Emit<'_> {
-        let message = message.into();
+        self.failure("runtime.critical", Level::Critical, message.into())
+    }
+
+    fn failure(&self, event_type: &'static str, level: Level, message: SharedStr) -> Emit<'_> {
         let error = ErrorInfo::new("Error", message.as_str());
-        self.emit("runtime.critical")
-            .level(Level::Critical)
+        self.emit(event_type)
+            .level(level)
             .message(message)
             .error(error)
     }

@@ -309,3 +309,37 @@ async fn send_async_also_fails_open_for_sync_and_async_hooks() {
     );
     assert_eq!(center.stats().hook_failures, 6);
 }
+
+#[tokio::test]
+async fn an_async_hook_that_panics_before_returning_its_future_is_contained() {
+    quiet_expected_panics();
+    let center = EventCenter::new();
+    let seen = Arc::new(AtomicUsize::new(0));
+    center
+        .register_async_hook(
+            "panics-early",
+            "job.*",
+            |_: Arc<Event>| -> std::future::Ready<()> { panic!("{BOOM}") },
+        )
+        .unwrap();
+    let counter = seen.clone();
+    center
+        .register_async_hook("after", "job.*", move |_: Arc<Event>| {
+            let counter = counter.clone();
+            async move {
+                counter.fetch_add(1, Ordering::SeqCst);
+            }
+        })
+        .unwrap();
+
+    let emitter = center.emitter("Worker");
+    emitter.emit("job.done").send_async().await;
+    emitter.emit("job.done").send_async().await;
+
+    assert_eq!(seen.load(Ordering::SeqCst), 2);
+    let stats = center.stats();
+    assert_eq!(stats.hooks[0].name, "panics-early");
+    assert_eq!(stats.hooks[0].failed, 2);
+    assert_eq!(stats.hooks[0].delivered, 0);
+    assert_eq!(stats.hook_failures, 2);
+}
