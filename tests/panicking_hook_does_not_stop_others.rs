@@ -10,6 +10,25 @@ use serde_json::Value;
 
 const BOOM: &str = "hook exploded";
 
+/// Registers a hook named `name` that records the `hook` field of every
+/// `event_center.hook_failed` report.
+fn failed_hook_names(center: &EventCenter, name: &str) -> Arc<Mutex<Vec<String>>> {
+    let names: Arc<Mutex<Vec<String>>> = Arc::default();
+    let sink = names.clone();
+    center
+        .register_hook(
+            name.to_owned(),
+            "event_center.hook_failed",
+            move |e: &Event| {
+                sink.lock()
+                    .unwrap()
+                    .push(e.payload["hook"].as_str().unwrap().to_owned());
+            },
+        )
+        .unwrap();
+    names
+}
+
 /// Keeps the expected panics quiet; every other panic is printed as usual.
 fn quiet_expected_panics() {
     static ONCE: Once = Once::new();
@@ -214,15 +233,7 @@ fn a_failing_hook_never_receives_its_own_failure_report() {
             Err(std::io::Error::other("disk full"))
         })
         .unwrap();
-    let listener_saw: Arc<Mutex<Vec<String>>> = Arc::default();
-    let sink = listener_saw.clone();
-    center
-        .register_hook("listener", "event_center.hook_failed", move |e: &Event| {
-            sink.lock()
-                .unwrap()
-                .push(e.payload["hook"].as_str().unwrap().to_owned());
-        })
-        .unwrap();
+    let listener_saw = failed_hook_names(&center, "listener");
 
     let emitter = center.emitter("Worker");
     for _ in 0..N {
@@ -277,15 +288,7 @@ async fn send_async_also_fails_open_for_sync_and_async_hooks() {
             }
         })
         .unwrap();
-    let reports: Arc<Mutex<Vec<String>>> = Arc::default();
-    let sink = reports.clone();
-    center
-        .register_hook("failures", "event_center.hook_failed", move |e: &Event| {
-            sink.lock()
-                .unwrap()
-                .push(e.payload["hook"].as_str().unwrap().to_owned());
-        })
-        .unwrap();
+    let reports = failed_hook_names(&center, "failures");
 
     let emitter = center.emitter("Worker");
     emitter.emit("work.item").send_async().await;
