@@ -34,6 +34,11 @@ thread_local! {
 struct DepthGuard;
 
 impl DepthGuard {
+    /// Whether this thread is at the bound.
+    fn at_limit() -> bool {
+        DEPTH.with(|depth| depth.get() >= MAX_DEPTH)
+    }
+
     /// Enters one level, or `None` when the bound is reached.
     fn enter() -> Option<DepthGuard> {
         DEPTH.with(|depth| {
@@ -76,8 +81,8 @@ pub(crate) fn deliver(
             HookFn::Async(hook) => enqueue(inner, entry, hook, &event, None),
         }
     }
-    if let Some(twin) = make_twin(resolved, &event, inner) {
-        deliver(inner, &twin.1, twin.0, None);
+    if let Some((twin, resolved)) = make_twin(resolved, &event, inner) {
+        deliver(inner, &resolved, twin, None);
     }
 }
 
@@ -85,8 +90,7 @@ pub(crate) fn deliver(
 /// awaited in registration order (through the worker when it still has
 /// earlier events queued, so the hook sees events in emit order).
 pub(crate) async fn deliver_async(inner: &Arc<Inner>, resolved: Arc<Resolved>, event: Arc<Event>) {
-    let cut = DEPTH.with(|depth| depth.get() >= MAX_DEPTH);
-    if cut {
+    if DepthGuard::at_limit() {
         inner.recursion_cut.fetch_add(1, Ordering::Relaxed);
         return;
     }
@@ -182,14 +186,15 @@ fn settle(
         Ok(Err(error)) => ErrorInfo::from_error(&*error),
         Err(panic) => ErrorInfo::from_panic(&*panic),
     };
-    hook.failed.fetch_add(1, Ordering::Relaxed);
-    report_failure(inner, hook, event, error);
+    fail(inner, hook, event, error);
 }
 
-/// Emits `event_center.hook_failed` to every matching hook but the one that
-/// failed. Failures while handling the center's own events are counted but
-/// not reported again, so two failing hooks cannot feed each other.
-fn report_failure(inner: &Arc<Inner>, hook: &HookShared, event: &Event, error: ErrorInfo) {
+/// Counts a failed delivery and emits `event_center.hook_failed` to every
+/// matching hook but the one that failed. Failures while handling the
+/// center's own events are counted but not reported again, so two failing
+/// hooks cannot feed each other.
+fn fail(inner: &Arc<Inner>, hook: &HookShared, event: &Event, error: ErrorInfo) {
+    hook.failed.fetch_add(1, Ordering::Relaxed);
     inner.hook_failures.fetch_add(1, Ordering::Relaxed);
     if event.event_type.starts_with("event_center.") {
         return;
@@ -300,12 +305,11 @@ fn enqueue(
     if let Err(mpsc::error::SendError(job)) = worker.tx.send(job) {
         // The worker could not start or has stopped: the delivery fails.
         worker.pending.fetch_sub(1, Ordering::AcqRel);
-        entry.shared.failed.fetch_add(1, Ordering::Relaxed);
         let error = ErrorInfo::new(
             "WorkerUnavailable",
             "the async hook's worker thread is not running",
         );
-        report_failure(inner, &entry.shared, &job.event, error);
+        fail(inner, &entry.shared, &job.event, error);
     }
 }
 
