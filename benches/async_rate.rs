@@ -6,11 +6,12 @@
 //! default 2,000,000), or through `benches/agently_peer.sh`.
 
 use std::hint::black_box;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::Instant;
 
-use event_center::{Event, EventCenter};
+#[path = "support/async_counter.rs"]
+mod async_counter;
+use async_counter::async_counter_center;
 
 fn main() {
     let n: u64 = std::env::var("ASYNC_RATE_N")
@@ -22,18 +23,7 @@ fn main() {
         .build()
         .expect("a tokio runtime");
 
-    let center = EventCenter::new();
-    let counter = Arc::new(AtomicU64::new(0));
-    let seen = counter.clone();
-    center
-        .register_async_hook("async-counter", "model.completed", move |e: Arc<Event>| {
-            let seen = seen.clone();
-            async move {
-                black_box(&e);
-                seen.fetch_add(1, Ordering::Relaxed);
-            }
-        })
-        .expect("register the hook");
+    let (center, counter) = async_counter_center();
     let emitter = center.emitter("Agent");
 
     let elapsed = runtime.block_on(async {

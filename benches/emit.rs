@@ -22,6 +22,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
+#[path = "support/async_counter.rs"]
+mod async_counter;
+use async_counter::async_counter_center;
 use event_center::{Event, EventCenter};
 use tracing::field::{Field, Visit};
 use tracing_subscriber::layer::{Context, SubscriberExt};
@@ -270,18 +273,7 @@ fn async_awaited_hook(c: &mut Criterion) {
         .enable_all()
         .build()
         .unwrap();
-    let center = EventCenter::new();
-    let counter = Arc::new(AtomicU64::new(0));
-    let seen = counter.clone();
-    center
-        .register_async_hook("async-counter", "model.completed", move |e: Arc<Event>| {
-            let seen = seen.clone();
-            async move {
-                black_box(&e);
-                seen.fetch_add(1, Ordering::Relaxed);
-            }
-        })
-        .unwrap();
+    let (center, counter) = async_counter_center();
     let emitter = center.emitter("Agent");
     runtime.block_on(emitter.emit("model.completed").send_async());
     assert_eq!(counter.load(Ordering::Relaxed), 1);
