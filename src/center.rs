@@ -7,12 +7,13 @@ use std::sync::{Arc, OnceLock};
 use serde_json::Value;
 
 use crate::compat::Compat;
+use crate::dispatch::HookEntry;
 use crate::dispatch::{deliver, deliver_async};
 use crate::emitter::Emitter;
 use crate::event::{Event, EventError};
 use crate::hook::{HookFn, IntoAsyncHook, IntoHook};
 use crate::pattern::{PatternError, PatternSet, Patterns};
-use crate::registry::{HookEntry, InsertError, Registry};
+use crate::registry::{InsertError, Registry};
 use crate::text::SharedStr;
 
 /// The observation event center: a concurrent registry of hooks that
@@ -238,10 +239,8 @@ impl EventCenter {
         }
         let patterns =
             PatternSet::new(patterns).map_err(|e| error(RegisterErrorKind::InvalidPattern(e)))?;
-        let entry = self
-            .inner
-            .registry
-            .new_entry(name.clone(), patterns, hook.clone());
+        let id = self.inner.registry.next_hook_id();
+        let entry = HookEntry::new(id, name.clone(), patterns, hook.clone());
         let replaced = self
             .inner
             .registry

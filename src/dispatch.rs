@@ -6,8 +6,8 @@ use std::cell::Cell;
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Weak};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock, Weak};
 use std::task::{Context, Poll};
 
 use serde_json::{json, Value};
@@ -16,7 +16,9 @@ use tokio::sync::{mpsc, oneshot};
 use crate::center::Inner;
 use crate::event::{ErrorInfo, Event, EventId, JsonMap, Level};
 use crate::hook::{AsyncHook, BoxFuture, HookFn, HookResult};
-use crate::registry::{HookEntry, HookShared, Resolved};
+use crate::pattern::PatternSet;
+use crate::registry::Resolved;
+use crate::text::SharedStr;
 
 /// Deliveries nested deeper than this (a hook emitting from inside a hook
 /// emitting from inside a hook ...) are cut and counted.
@@ -54,6 +56,55 @@ impl DepthGuard {
 impl Drop for DepthGuard {
     fn drop(&mut self) {
         DEPTH.with(|depth| depth.set(depth.get().saturating_sub(1)));
+    }
+}
+
+/// Counters and state shared by a hook's entry and its worker.
+pub(crate) struct HookShared {
+    pub(crate) id: u64,
+    pub(crate) name: SharedStr,
+    /// False once unregistered: checked before every delivery starts.
+    pub(crate) active: AtomicBool,
+    pub(crate) delivered: AtomicU64,
+    pub(crate) failed: AtomicU64,
+    pub(crate) dropped_unregistered: AtomicU64,
+}
+
+impl HookShared {
+    pub(crate) fn is_active(&self) -> bool {
+        self.active.load(Ordering::SeqCst)
+    }
+}
+
+pub(crate) struct HookEntry {
+    pub(crate) shared: Arc<HookShared>,
+    pub(crate) patterns: PatternSet,
+    pub(crate) hook: HookFn,
+    /// The worker that awaits an async hook for the synchronous emit path,
+    /// started on first use.
+    pub(crate) worker: OnceLock<AsyncWorker>,
+}
+
+impl HookEntry {
+    pub(crate) fn new(
+        id: u64,
+        name: SharedStr,
+        patterns: PatternSet,
+        hook: HookFn,
+    ) -> Arc<HookEntry> {
+        Arc::new(HookEntry {
+            shared: Arc::new(HookShared {
+                id,
+                name,
+                active: AtomicBool::new(true),
+                delivered: AtomicU64::new(0),
+                failed: AtomicU64::new(0),
+                dropped_unregistered: AtomicU64::new(0),
+            }),
+            patterns,
+            hook,
+            worker: OnceLock::new(),
+        })
     }
 }
 

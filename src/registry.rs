@@ -4,46 +4,18 @@
 
 use std::cell::Cell;
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use arc_swap::ArcSwap;
 
 use crate::compat::Compat;
-use crate::dispatch::AsyncWorker;
-use crate::hook::HookFn;
-use crate::pattern::PatternSet;
+use crate::dispatch::HookEntry;
 use crate::text::SharedStr;
 
 /// The resolution cache holds at most this many event types; past it, it
 /// starts over (programs that mint event types at run time stay bounded).
 const CACHE_CAPACITY: usize = 4096;
-
-/// Counters and state shared by a hook's entry and its worker.
-pub(crate) struct HookShared {
-    pub(crate) id: u64,
-    pub(crate) name: SharedStr,
-    /// False once unregistered: checked before every delivery starts.
-    pub(crate) active: AtomicBool,
-    pub(crate) delivered: AtomicU64,
-    pub(crate) failed: AtomicU64,
-    pub(crate) dropped_unregistered: AtomicU64,
-}
-
-impl HookShared {
-    pub(crate) fn is_active(&self) -> bool {
-        self.active.load(Ordering::SeqCst)
-    }
-}
-
-pub(crate) struct HookEntry {
-    pub(crate) shared: Arc<HookShared>,
-    pub(crate) patterns: PatternSet,
-    pub(crate) hook: HookFn,
-    /// The worker that awaits an async hook for the synchronous emit path,
-    /// started on first use.
-    pub(crate) worker: OnceLock<AsyncWorker>,
-}
 
 /// The hooks an event type reaches, and the twin it is mirrored as.
 #[derive(Default)]
@@ -169,25 +141,9 @@ impl Registry {
         }
     }
 
-    pub(crate) fn new_entry(
-        &self,
-        name: SharedStr,
-        patterns: PatternSet,
-        hook: HookFn,
-    ) -> Arc<HookEntry> {
-        Arc::new(HookEntry {
-            shared: Arc::new(HookShared {
-                id: self.next_id.fetch_add(1, Ordering::Relaxed),
-                name,
-                active: AtomicBool::new(true),
-                delivered: AtomicU64::new(0),
-                failed: AtomicU64::new(0),
-                dropped_unregistered: AtomicU64::new(0),
-            }),
-            patterns,
-            hook,
-            worker: OnceLock::new(),
-        })
+    /// A fresh hook id, unique within this registry.
+    pub(crate) fn next_hook_id(&self) -> u64 {
+        self.next_id.fetch_add(1, Ordering::Relaxed)
     }
 
     /// Whether this thread already knows that nobody listens to the literal
