@@ -1,14 +1,17 @@
 //! `EventCenter`: the hook registry, the emit entry points, and `global()`.
 
 use std::fmt;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
 use crate::compat::Compat;
-use crate::dispatch::HookEntry;
-use crate::dispatch::{deliver, deliver_async};
+use crate::delivery::{Delivery, HookOptions};
+use crate::dispatch::{deliver, deliver_async, DropReason, HookEntry};
+use crate::redact::{Redaction, SizeLimit};
+use crate::registry::Resolved;
 use crate::emitter::Emitter;
 use crate::event::{Event, EventError};
 use crate::hook::{HookFn, IntoAsyncHook, IntoHook};
@@ -46,11 +49,81 @@ pub(crate) struct Inner {
     seq: AtomicU64,
     pub(crate) recursion_cut: AtomicU64,
     pub(crate) hook_failures: AtomicU64,
+    redaction: Redaction,
+    size_limit: Option<SizeLimit>,
+    shut_down: AtomicBool,
+    /// Unregistered (or replaced) hooks whose workers may still be draining:
+    /// flush and shutdown wait for them and count them.
+    retired: Mutex<Vec<Arc<HookEntry>>>,
 }
 
 impl Inner {
     pub(crate) fn next_seq(&self) -> u64 {
         self.seq.fetch_add(1, Ordering::Relaxed) + 1
+    }
+
+    pub(crate) fn is_shut_down(&self) -> bool {
+        self.shut_down.load(Ordering::Acquire)
+    }
+
+    /// Applies the size limit and the redaction to `event` before any hook
+    /// sees it, and stamps its `seq`. Returns, when redaction changed it and
+    /// a matching hook opted out of redaction, the unredacted event for those
+    /// hooks.
+    #[inline]
+    pub(crate) fn seal(&self, event: &mut Event, resolved: &Resolved) -> Option<Arc<Event>> {
+        event.seq = self.next_seq();
+        if let Some(limit) = &self.size_limit {
+            limit.apply(event);
+        }
+        if !self.redaction.is_enabled() {
+            return None;
+        }
+        let trusted = |r: &Resolved| r.hooks.iter().any(|h| !h.redacted);
+        let wants_raw =
+            trusted(resolved) || resolved.twin.as_ref().is_some_and(|t| trusted(&t.resolved));
+        let raw = (wants_raw && self.redaction.needs_redaction(event))
+            .then(|| Arc::new(event.clone()));
+        self.redaction.redact(event);
+        raw
+    }
+
+    /// Every hook with a worker, registered or retired, pruning retired
+    /// hooks whose workers have ended.
+    fn queued_hooks(&self) -> Vec<Arc<HookEntry>> {
+        let mut retired = self.retired.lock().unwrap_or_else(|p| p.into_inner());
+        retired.retain(|e| e.worker.get().is_some_and(|w| !w.is_finished()));
+        let mut hooks: Vec<_> = self
+            .registry
+            .hooks()
+            .into_iter()
+            .filter(|e| e.worker.get().is_some())
+            .collect();
+        hooks.extend(retired.iter().cloned());
+        hooks
+    }
+
+    /// Stops a hook that left the registry: its worker drops what is still
+    /// queued (counted as unregistered) and flushes its coalescing buffer.
+    fn retire(&self, entry: &Arc<HookEntry>) {
+        if let Some(worker) = entry.worker.get() {
+            worker.close(DropReason::Unregistered);
+            self.retired
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push(entry.clone());
+        }
+    }
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        // Nobody can emit any more: let every worker drain and end.
+        for entry in self.registry.hooks() {
+            if let Some(worker) = entry.worker.get() {
+                worker.close(DropReason::Shutdown);
+            }
+        }
     }
 }
 
@@ -104,6 +177,8 @@ impl EventCenter {
     pub fn builder() -> EventCenterBuilder {
         EventCenterBuilder {
             compat: Compat::agently(),
+            redaction: Redaction::default(),
+            size_limit: None,
         }
     }
 
@@ -151,6 +226,7 @@ impl EventCenter {
             name.into(),
             patterns.into(),
             HookFn::Sync(hook.into_hook()),
+            HookOptions::new(),
             false,
         )
         .map(drop)
@@ -193,6 +269,79 @@ impl EventCenter {
             name.into(),
             patterns.into(),
             HookFn::Async(hook.into_async_hook()),
+            HookOptions::new(),
+            false,
+        )
+        .map(drop)
+    }
+
+    /// Registers a hook like [`register_hook`](EventCenter::register_hook),
+    /// with its [`Delivery`] and redaction chosen by `options`.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use event_center::{Delivery, Event, EventCenter, HookOptions, Overflow};
+    ///
+    /// let center = EventCenter::new();
+    /// let slow_sink = |event: &Event| {
+    ///     std::thread::sleep(Duration::from_millis(1)); // a file, a socket ...
+    ///     let _ = event;
+    /// };
+    /// let options = HookOptions::new().with_delivery(Delivery::background(1024, Overflow::DropOldest));
+    /// center.register_hook_with("sink", "model.*", options, slow_sink).unwrap();
+    ///
+    /// center.emitter("Agent").emit("model.requested").send(); // returns at once
+    /// let report = center.flush(Duration::from_secs(5));
+    /// assert_eq!((report.delivered, report.pending), (1, 0));
+    /// ```
+    pub fn register_hook_with<M>(
+        &self,
+        name: impl Into<SharedStr>,
+        patterns: impl Into<Patterns>,
+        options: HookOptions,
+        hook: impl IntoHook<M>,
+    ) -> Result<(), RegisterError> {
+        self.insert(
+            name.into(),
+            patterns.into(),
+            HookFn::Sync(hook.into_hook()),
+            options,
+            false,
+        )
+        .map(drop)
+    }
+
+    /// Registers an async hook like
+    /// [`register_async_hook`](EventCenter::register_async_hook), with its
+    /// [`Delivery`] and redaction chosen by `options`. A queued async hook is
+    /// awaited on its worker, never by the emitter.
+    ///
+    /// ```
+    /// use std::{sync::Arc, time::Duration};
+    /// use event_center::{Delivery, Event, EventCenter, HookOptions, Overflow};
+    ///
+    /// let center = EventCenter::new();
+    /// let options = HookOptions::new().with_delivery(Delivery::background(256, Overflow::DropNewest));
+    /// center
+    ///     .register_async_hook_with("exporter", "model.*", options, |event: Arc<Event>| async move {
+    ///         let _ = event; // await an HTTP client ...
+    ///     })
+    ///     .unwrap();
+    /// center.emitter("Agent").emit("model.completed").send();
+    /// assert_eq!(center.flush(Duration::from_secs(5)).delivered, 1);
+    /// ```
+    pub fn register_async_hook_with<M>(
+        &self,
+        name: impl Into<SharedStr>,
+        patterns: impl Into<Patterns>,
+        options: HookOptions,
+        hook: impl IntoAsyncHook<M>,
+    ) -> Result<(), RegisterError> {
+        self.insert(
+            name.into(),
+            patterns.into(),
+            HookFn::Async(hook.into_async_hook()),
+            options,
             false,
         )
         .map(drop)
@@ -218,6 +367,7 @@ impl EventCenter {
             name.into(),
             patterns.into(),
             HookFn::Sync(hook.into_hook()),
+            HookOptions::new(),
             true,
         )
         .map(|old| old.is_some())
@@ -228,6 +378,7 @@ impl EventCenter {
         name: SharedStr,
         patterns: Patterns,
         hook: HookFn,
+        options: HookOptions,
         replace: bool,
     ) -> Result<Option<Arc<HookEntry>>, RegisterError> {
         let error = |kind| RegisterError {
@@ -240,7 +391,7 @@ impl EventCenter {
         let patterns =
             PatternSet::new(patterns).map_err(|e| error(RegisterErrorKind::InvalidPattern(e)))?;
         let id = self.inner.registry.next_hook_id();
-        let entry = HookEntry::new(id, name.clone(), patterns, hook.clone());
+        let entry = HookEntry::new(id, name.clone(), patterns, hook.clone(), options);
         let replaced = self
             .inner
             .registry
@@ -249,6 +400,7 @@ impl EventCenter {
         // Lifecycle callbacks run outside the registry lock, so they may
         // register or unregister hooks themselves.
         if let Some(old) = &replaced {
+            self.inner.retire(old);
             old.hook.on_unregister(&name);
         }
         hook.on_register(&name);
@@ -270,6 +422,7 @@ impl EventCenter {
     pub fn unregister_hook(&self, name: &str) -> bool {
         match self.inner.registry.remove(name) {
             Some(entry) => {
+                self.inner.retire(&entry);
                 entry.hook.on_unregister(name);
                 true
             }
@@ -362,8 +515,8 @@ impl EventCenter {
         let inner = &self.inner;
         let event_type = event.event_type.clone();
         inner.registry.if_listened(&event_type, |resolved| {
-            event.seq = inner.next_seq();
-            deliver(inner, resolved, Arc::new(event), None);
+            let raw = inner.seal(&mut event, resolved);
+            deliver(inner, resolved, Arc::new(event), raw, None);
         });
     }
 
@@ -377,8 +530,8 @@ impl EventCenter {
     /// ```
     pub async fn emit_event_async(&self, mut event: Event) {
         if let Some(resolved) = self.inner.registry.listened(&event.event_type) {
-            event.seq = self.inner.next_seq();
-            deliver_async(&self.inner, resolved, Arc::new(event)).await;
+            let raw = self.inner.seal(&mut event, &resolved);
+            deliver_async(&self.inner, resolved, Arc::new(event), raw).await;
         }
     }
 
@@ -394,30 +547,128 @@ impl EventCenter {
     /// assert_eq!(stats.hooks[0].delivered, 1);
     /// ```
     pub fn stats(&self) -> CenterStats {
-        let hooks = self
-            .inner
-            .registry
-            .hooks()
-            .iter()
-            .map(|entry| {
-                let s = &entry.shared;
-                HookStats {
-                    name: s.name.to_string(),
-                    delivered: s.delivered.load(Ordering::Relaxed),
-                    failed: s.failed.load(Ordering::Relaxed),
-                    dropped_unregistered: s.dropped_unregistered.load(Ordering::Relaxed),
-                    pending: entry
-                        .worker
-                        .get()
-                        .map_or(0, |w| w.pending.load(Ordering::Relaxed)),
-                }
-            })
-            .collect();
+        let hooks = self.inner.registry.hooks().iter().map(|e| hook_stats(e)).collect();
         CenterStats {
             hooks,
             hook_failures: self.inner.hook_failures.load(Ordering::Relaxed),
             recursion_cut: self.inner.recursion_cut.load(Ordering::Relaxed),
             last_seq: self.inner.seq.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Waits until every hook's queue is drained and every coalescing buffer
+    /// flushed, or until `timeout` has passed, and reports the counts of
+    /// every hook with a queue (including unregistered hooks whose workers
+    /// are still draining). Events emitted meanwhile are waited for too.
+    ///
+    /// Called from a hook's own worker, it cannot wait for that worker: the
+    /// report then shows its events as pending.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use event_center::{Delivery, Event, EventCenter, HookOptions, Overflow};
+    ///
+    /// let center = EventCenter::new();
+    /// let options = HookOptions::new().with_delivery(Delivery::background(64, Overflow::Block));
+    /// center.register_hook_with("sink", "*", options, |_: &Event| {}).unwrap();
+    /// for _ in 0..100 {
+    ///     center.emitter("S").emit("a.b").send();
+    /// }
+    /// let report = center.flush(Duration::from_secs(5));
+    /// assert!(report.is_complete());
+    /// assert_eq!(report.delivered, 100);
+    /// ```
+    pub fn flush(&self, timeout: Duration) -> FlushReport {
+        let started = Instant::now();
+        let deadline = started + timeout;
+        let hooks = self.inner.queued_hooks();
+        let tickets: Vec<_> = hooks
+            .iter()
+            .filter_map(|e| e.worker.get().map(|w| (w, w.ask_flush())))
+            .collect();
+        for (worker, ticket) in tickets {
+            worker.wait_flushed(ticket, deadline);
+        }
+        FlushReport::of(&hooks, started.elapsed())
+    }
+
+    /// [`flush`](EventCenter::flush) from async code: waits on tokio's
+    /// blocking pool, not on the calling task's thread.
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// let center = event_center::EventCenter::new();
+    /// let report = center.flush_async(std::time::Duration::from_secs(1)).await;
+    /// assert!(report.is_complete());
+    /// # });
+    /// ```
+    pub async fn flush_async(&self, timeout: Duration) -> FlushReport {
+        let center = self.clone();
+        self.blocking(move || center.flush(timeout)).await
+    }
+
+    /// Stops the center's workers: queues stop taking events (an event
+    /// offered to a queued hook afterwards is dropped and counted as
+    /// `shutdown`), what they hold is delivered and coalescing buffers are
+    /// flushed, until `timeout`. The report says what was delivered, failed
+    /// and dropped, and what is still pending when the timeout came (those
+    /// events are still delivered afterwards if the process lives on).
+    /// Inline hooks keep working.
+    ///
+    /// A program that ends with `shutdown` loses nothing that was accepted
+    /// unless the report says so.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use event_center::{CoalescePolicy, Delivery, Event, EventCenter, HookOptions};
+    ///
+    /// let center = EventCenter::new();
+    /// let options = HookOptions::new().with_delivery(Delivery::coalesce(CoalescePolicy::new()));
+    /// center.register_hook_with("ui", "*", options, |_: &Event| {}).unwrap();
+    /// let emitter = center.emitter("Model");
+    /// for _ in 0..10 {
+    ///     emitter.emit("model.response.delta").send(); // buffered
+    /// }
+    /// let report = center.shutdown(Duration::from_secs(5));
+    /// assert_eq!((report.accepted, report.delivered, report.pending), (10, 10, 0));
+    /// ```
+    pub fn shutdown(&self, timeout: Duration) -> FlushReport {
+        let started = Instant::now();
+        let deadline = started + timeout;
+        self.inner.shut_down.store(true, Ordering::Release);
+        let hooks = self.inner.queued_hooks();
+        for worker in hooks.iter().filter_map(|e| e.worker.get()) {
+            worker.close(DropReason::Shutdown);
+        }
+        for worker in hooks.iter().filter_map(|e| e.worker.get()) {
+            worker.wait_finished(deadline);
+        }
+        FlushReport::of(&hooks, started.elapsed())
+    }
+
+    /// [`shutdown`](EventCenter::shutdown) from async code: waits on tokio's
+    /// blocking pool, not on the calling task's thread.
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// let center = event_center::EventCenter::new();
+    /// let report = center.shutdown_async(std::time::Duration::from_secs(1)).await;
+    /// assert_eq!(report.pending, 0);
+    /// # });
+    /// ```
+    pub async fn shutdown_async(&self, timeout: Duration) -> FlushReport {
+        let center = self.clone();
+        self.blocking(move || center.shutdown(timeout)).await
+    }
+
+    /// Runs a wait on tokio's blocking pool; if that is unavailable (a
+    /// panicking closure cannot happen here, but a runtime shutting down can
+    /// cancel it), reports the counts as they are.
+    async fn blocking(&self, wait: impl FnOnce() -> FlushReport + Send + 'static) -> FlushReport {
+        let started = Instant::now();
+        match tokio::task::spawn_blocking(wait).await {
+            Ok(report) => report,
+            Err(_) => FlushReport::of(&self.inner.queued_hooks(), started.elapsed()),
         }
     }
 }
@@ -434,6 +685,8 @@ impl EventCenter {
 #[derive(Clone, Debug)]
 pub struct EventCenterBuilder {
     compat: Compat,
+    redaction: Redaction,
+    size_limit: Option<SizeLimit>,
 }
 
 impl EventCenterBuilder {
@@ -446,6 +699,45 @@ impl EventCenterBuilder {
     /// ```
     pub fn with_compat(mut self, compat: Compat) -> Self {
         self.compat = compat;
+        self
+    }
+
+    /// Sets the redaction applied to every event before any hook sees it
+    /// (default: [`Redaction::default`], on; [`Redaction::none`] turns it
+    /// off). Hooks registered with
+    /// [`HookOptions::with_redaction(false)`](HookOptions::with_redaction)
+    /// see events unredacted.
+    ///
+    /// ```
+    /// use std::sync::{Arc, Mutex};
+    /// use event_center::{Event, EventCenter, Redaction};
+    ///
+    /// let center = EventCenter::builder()
+    ///     .with_redaction(Redaction::default().with_key("ssn"))
+    ///     .build();
+    /// let seen = Arc::new(Mutex::new(None));
+    /// let keep = seen.clone();
+    /// center
+    ///     .register_hook("log", "*", move |e: &Event| *keep.lock().unwrap() = Some(e.payload.clone()))
+    ///     .unwrap();
+    /// center.emitter("S").emit("user.created").payload(serde_json::json!({"ssn": "123"})).send();
+    /// assert_eq!(seen.lock().unwrap().as_ref().unwrap()["ssn"], "[REDACTED]");
+    /// ```
+    pub fn with_redaction(mut self, redaction: Redaction) -> Self {
+        self.redaction = redaction;
+        self
+    }
+
+    /// Truncates oversized string values of every event before any hook
+    /// sees it (default: no limit); see [`SizeLimit`].
+    ///
+    /// ```
+    /// use event_center::{EventCenter, SizeLimit};
+    /// let center = EventCenter::builder().with_size_limit(SizeLimit::new(4096)).build();
+    /// # let _ = center;
+    /// ```
+    pub fn with_size_limit(mut self, limit: SizeLimit) -> Self {
+        self.size_limit = Some(limit);
         self
     }
 
@@ -462,13 +754,17 @@ impl EventCenterBuilder {
                 seq: AtomicU64::new(0),
                 recursion_cut: AtomicU64::new(0),
                 hook_failures: AtomicU64::new(0),
+                redaction: self.redaction,
+                size_limit: self.size_limit,
+                shut_down: AtomicBool::new(false),
+                retired: Mutex::new(Vec::new()),
             }),
         }
     }
 }
 
 /// A snapshot of a center's counters; see [`EventCenter::stats`].
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 #[non_exhaustive]
 pub struct CenterStats {
     /// Per registered hook, in registration order.
@@ -483,21 +779,169 @@ pub struct CenterStats {
     pub last_seq: u64,
 }
 
-/// One hook's counters.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+/// One hook's counters. Every event offered to the hook is `accepted`, and
+/// ends as exactly one of `delivered`, `failed` or `dropped`; until then it
+/// is `pending` (queued, being handled, or in a coalescing buffer). When
+/// nothing moves (after a [`flush`](EventCenter::flush)),
+/// `accepted == delivered + failed + dropped.total() + pending`.
+///
+/// Events a coalescing hook received as one summary count one by one.
+///
+/// ```
+/// use event_center::{Event, EventCenter};
+/// let center = EventCenter::new();
+/// center.register_hook("flaky", "*", |e: &Event| {
+///     if e.event_type == "a.bad" { panic!("boom") }
+/// }).unwrap();
+/// center.emitter("S").emit("a.good").send();
+/// center.emitter("S").emit("a.bad").send();
+/// let s = &center.stats().hooks[0];
+/// assert_eq!((s.accepted, s.delivered, s.failed, s.pending), (2, 1, 1, 0));
+/// assert_eq!(s.accepted, s.delivered + s.failed + s.dropped.total() + s.pending);
+/// ```
+#[derive(Clone, Debug, Default, PartialEq)]
 #[non_exhaustive]
 pub struct HookStats {
     /// The hook's name.
     pub name: String,
+    /// How the hook receives its events.
+    pub delivery: Delivery,
+    /// Events offered to the hook.
+    pub accepted: u64,
     /// Events the hook handled without error.
     pub delivered: u64,
     /// Events on which the hook panicked or returned an error.
     pub failed: u64,
-    /// Events queued for the hook's worker that were dropped because the
-    /// hook was unregistered first.
-    pub dropped_unregistered: u64,
-    /// Events queued for the hook's worker and not yet handled.
+    /// Events that never reached the hook, by reason.
+    pub dropped: Dropped,
+    /// Events accepted and not yet delivered, failed or dropped.
     pub pending: u64,
+    /// The most events the hook's queue ever held at once.
+    pub high_water: u64,
+    /// Whether the hook is still registered (a report of
+    /// [`flush`](EventCenter::flush) also lists unregistered hooks whose
+    /// workers were still draining).
+    pub registered: bool,
+}
+
+/// Events that never reached a hook, by reason; see [`HookStats`].
+///
+/// ```
+/// let dropped = event_center::Dropped::default();
+/// assert_eq!(dropped.total(), 0);
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Dropped {
+    /// The queue was full and the new event was dropped
+    /// ([`Overflow::DropNewest`](crate::Overflow::DropNewest)).
+    pub queue_full: u64,
+    /// Queued events pushed out by newer ones
+    /// ([`Overflow::DropOldest`](crate::Overflow::DropOldest)).
+    pub evicted: u64,
+    /// Queued for a hook that was unregistered or replaced first.
+    pub unregistered: u64,
+    /// Offered after [`shutdown`](EventCenter::shutdown).
+    pub shutdown: u64,
+    /// The hook's worker thread could not be started.
+    pub worker_unavailable: u64,
+}
+
+impl Dropped {
+    /// All drops together.
+    ///
+    /// ```
+    /// let mut d = event_center::Dropped::default();
+    /// d.evicted = 2;
+    /// d.queue_full = 1;
+    /// assert_eq!(d.total(), 3);
+    /// ```
+    pub fn total(&self) -> u64 {
+        self.queue_full + self.evicted + self.unregistered + self.shutdown + self.worker_unavailable
+    }
+}
+
+/// What [`flush`](EventCenter::flush) and [`shutdown`](EventCenter::shutdown)
+/// report: the counts of every hook with a queue, summed, as they stood when
+/// the wait ended.
+///
+/// ```
+/// use std::time::Duration;
+/// let report = event_center::EventCenter::new().flush(Duration::from_secs(1));
+/// assert!(report.is_complete());
+/// assert_eq!(report.accepted, report.delivered + report.failed + report.dropped + report.pending);
+/// ```
+#[derive(Clone, Debug, Default, PartialEq)]
+#[non_exhaustive]
+pub struct FlushReport {
+    /// Events offered to the hooks.
+    pub accepted: u64,
+    /// Events the hooks handled without error.
+    pub delivered: u64,
+    /// Events on which a hook panicked or returned an error.
+    pub failed: u64,
+    /// Events that never reached their hook (reasons in `hooks`).
+    pub dropped: u64,
+    /// Events still queued or buffered when the wait ended.
+    pub pending: u64,
+    /// How long the wait took.
+    pub elapsed: Duration,
+    /// Per hook with a queue.
+    pub hooks: Vec<HookStats>,
+}
+
+impl FlushReport {
+    fn of(hooks: &[Arc<HookEntry>], elapsed: Duration) -> FlushReport {
+        let hooks: Vec<HookStats> = hooks.iter().map(|e| hook_stats(e)).collect();
+        let sum = |f: fn(&HookStats) -> u64| hooks.iter().map(f).sum();
+        FlushReport {
+            accepted: sum(|h| h.accepted),
+            delivered: sum(|h| h.delivered),
+            failed: sum(|h| h.failed),
+            dropped: sum(|h| h.dropped.total()),
+            pending: sum(|h| h.pending),
+            elapsed,
+            hooks,
+        }
+    }
+
+    /// Whether nothing was pending when the wait ended.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// assert!(event_center::EventCenter::new().shutdown(Duration::ZERO).is_complete());
+    /// ```
+    pub fn is_complete(&self) -> bool {
+        self.pending == 0
+    }
+}
+
+fn hook_stats(entry: &HookEntry) -> HookStats {
+    let c = &entry.shared.counters;
+    let load = |counter: &AtomicU64| counter.load(Ordering::Acquire);
+    // Outcomes first, then pending, then accepted: an event settling between
+    // the loads can then only make `accepted` look larger, never smaller.
+    let dropped = Dropped {
+        queue_full: load(&c.queue_full),
+        evicted: load(&c.evicted),
+        unregistered: load(&c.unregistered),
+        shutdown: load(&c.shutdown),
+        worker_unavailable: load(&c.worker_unavailable),
+    };
+    let delivered = load(&c.delivered);
+    let failed = load(&c.failed);
+    let pending = load(&c.pending);
+    HookStats {
+        name: entry.shared.name.to_string(),
+        delivery: entry.delivery.clone(),
+        accepted: load(&c.accepted),
+        delivered,
+        failed,
+        dropped,
+        pending,
+        high_water: load(&c.high_water),
+        registered: entry.shared.is_active(),
+    }
 }
 
 /// A hook that could not be registered: names the hook and says why.

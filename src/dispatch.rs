@@ -1,24 +1,28 @@
-//! Delivery: calling hooks inside `catch_unwind`, the recursion bound,
-//! failure reports, the action -> tool twins, and the worker that awaits async
-//! hooks for the synchronous emit path.
+//! Delivery: routing each event to its hooks (inline, or through their
+//! workers' queues), calling hooks inside `catch_unwind`, the recursion
+//! bound, the per-hook accounting, failure and drop reports, and the action
+//! -> tool twins.
 
 use std::cell::Cell;
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock, Weak};
+use std::time::Duration;
 use std::task::{Context, Poll};
 
 use serde_json::{json, Value};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::oneshot;
 
 use crate::center::Inner;
-use crate::event::{ErrorInfo, Event, EventId, JsonMap, Level};
-use crate::hook::{AsyncHook, BoxFuture, HookFn, HookResult};
+use crate::delivery::{Delivery, HookOptions};
+use crate::event::{now_millis, ErrorInfo, Event, EventId, JsonMap, Level};
+use crate::hook::{AsyncHook, BoxError, BoxFuture, Hook, HookFn, HookResult};
 use crate::pattern::PatternSet;
 use crate::registry::Resolved;
 use crate::text::SharedStr;
+use crate::worker::{Job, Worker};
 
 /// Deliveries nested deeper than this (a hook emitting from inside a hook
 /// emitting from inside a hook ...) are cut and counted.
@@ -26,6 +30,8 @@ pub(crate) const MAX_DEPTH: u32 = 32;
 
 /// The event type of failure reports.
 pub(crate) const HOOK_FAILED: &str = "event_center.hook_failed";
+/// The event type of drop reports.
+pub(crate) const EVENTS_DROPPED: &str = "event_center.events_dropped";
 const SOURCE: &str = "event_center";
 
 thread_local! {
@@ -59,20 +65,93 @@ impl Drop for DepthGuard {
     }
 }
 
+/// Why an accepted event was not delivered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum DropReason {
+    /// The queue was full (`Overflow::DropNewest`).
+    QueueFull,
+    /// Pushed out of a full queue by a newer event (`Overflow::DropOldest`).
+    Evicted,
+    /// Queued for a hook that was unregistered (or replaced) first.
+    Unregistered,
+    /// Offered after the center was shut down.
+    Shutdown,
+    /// The hook's worker thread could not be started.
+    WorkerUnavailable,
+}
+
+/// A hook's accounting. Every accepted event ends as exactly one of
+/// delivered, failed or dropped, and is pending until then.
+#[derive(Default)]
+pub(crate) struct Counters {
+    pub(crate) accepted: AtomicU64,
+    pub(crate) delivered: AtomicU64,
+    pub(crate) failed: AtomicU64,
+    pub(crate) pending: AtomicU64,
+    pub(crate) queue_full: AtomicU64,
+    pub(crate) evicted: AtomicU64,
+    pub(crate) unregistered: AtomicU64,
+    pub(crate) shutdown: AtomicU64,
+    pub(crate) worker_unavailable: AtomicU64,
+    pub(crate) high_water: AtomicU64,
+    /// Drops not yet reported as an `event_center.events_dropped` event.
+    pub(crate) unreported: AtomicU64,
+    /// When the last drop report went out (Unix ms).
+    pub(crate) last_report: AtomicI64,
+}
+
 /// Counters and state shared by a hook's entry and its worker.
 pub(crate) struct HookShared {
     pub(crate) id: u64,
     pub(crate) name: SharedStr,
     /// False once unregistered: checked before every delivery starts.
     pub(crate) active: AtomicBool,
-    pub(crate) delivered: AtomicU64,
-    pub(crate) failed: AtomicU64,
-    pub(crate) dropped_unregistered: AtomicU64,
+    pub(crate) counters: Counters,
 }
 
 impl HookShared {
     pub(crate) fn is_active(&self) -> bool {
         self.active.load(Ordering::SeqCst)
+    }
+
+    /// Counts `n` events as accepted and pending.
+    fn accept(&self, n: u64) {
+        self.counters.accepted.fetch_add(n, Ordering::Relaxed);
+        self.counters.pending.fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// Settles `n` pending events as delivered.
+    fn delivered(&self, n: u64) {
+        self.counters.delivered.fetch_add(n, Ordering::Relaxed);
+        self.counters.pending.fetch_sub(n, Ordering::Relaxed);
+    }
+
+    /// Settles `n` pending events as failed.
+    fn failed(&self, n: u64) {
+        self.counters.failed.fetch_add(n, Ordering::Relaxed);
+        self.counters.pending.fetch_sub(n, Ordering::Relaxed);
+    }
+
+    /// Settles a pending job as dropped for `reason`, to be reported.
+    pub(crate) fn drop_job(&self, reason: DropReason, job: Job) {
+        let c = &self.counters;
+        let counter = match reason {
+            DropReason::QueueFull => &c.queue_full,
+            DropReason::Evicted => &c.evicted,
+            DropReason::Unregistered => &c.unregistered,
+            DropReason::Shutdown => &c.shutdown,
+            DropReason::WorkerUnavailable => &c.worker_unavailable,
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+        c.pending.fetch_sub(1, Ordering::Relaxed);
+        c.unreported.fetch_add(1, Ordering::Relaxed);
+        drop(job);
+    }
+
+    /// How long ago the last drop report went out.
+    pub(crate) fn since_last_report(&self) -> Duration {
+        let last = self.counters.last_report.load(Ordering::Relaxed);
+        Duration::from_millis(now_millis().saturating_sub(last).max(0) as u64)
     }
 }
 
@@ -80,9 +159,12 @@ pub(crate) struct HookEntry {
     pub(crate) shared: Arc<HookShared>,
     pub(crate) patterns: PatternSet,
     pub(crate) hook: HookFn,
-    /// The worker that awaits an async hook for the synchronous emit path,
-    /// started on first use.
-    pub(crate) worker: OnceLock<AsyncWorker>,
+    pub(crate) delivery: Delivery,
+    /// Whether the hook sees redacted events.
+    pub(crate) redacted: bool,
+    /// The queue and thread of a queued hook (and of an async hook, for the
+    /// synchronous emit path), started on first use.
+    pub(crate) worker: OnceLock<Arc<Worker>>,
 }
 
 impl HookEntry {
@@ -91,29 +173,65 @@ impl HookEntry {
         name: SharedStr,
         patterns: PatternSet,
         hook: HookFn,
+        options: HookOptions,
     ) -> Arc<HookEntry> {
         Arc::new(HookEntry {
             shared: Arc::new(HookShared {
                 id,
                 name,
                 active: AtomicBool::new(true),
-                delivered: AtomicU64::new(0),
-                failed: AtomicU64::new(0),
-                dropped_unregistered: AtomicU64::new(0),
+                counters: Counters {
+                    last_report: AtomicI64::new(i64::MIN / 2),
+                    ..Counters::default()
+                },
             }),
             patterns,
             hook,
+            delivery: options.delivery,
+            redacted: options.redacted,
             worker: OnceLock::new(),
         })
     }
+
+    /// Whether events reach this hook through its worker's queue.
+    fn is_queued(&self) -> bool {
+        !matches!(self.delivery, Delivery::Inline)
+    }
+
+    /// Queues `event` for this hook's worker, starting it if needed.
+    fn enqueue(&self, inner: &Arc<Inner>, event: &Arc<Event>, done: Option<oneshot::Sender<()>>) {
+        let worker = self.worker.get_or_init(|| {
+            Worker::start(inner, self.shared.clone(), self.hook.clone(), &self.delivery)
+        });
+        self.shared.accept(1);
+        let job = Job {
+            event: event.clone(),
+            depth: DEPTH.with(Cell::get),
+            done,
+        };
+        worker.offer(&self.shared, job);
+    }
 }
 
-/// Delivers `event` to the resolved hooks in the calling thread: sync hooks
-/// inline, async hooks through their workers. Then mirrors the twin.
+/// The event a hook sees: the redacted one, or the raw one for hooks that
+/// opted out of redaction when redaction changed something.
+#[inline]
+fn view<'a>(entry: &HookEntry, event: &'a Arc<Event>, raw: Option<&'a Arc<Event>>) -> &'a Arc<Event> {
+    match raw {
+        Some(raw) if !entry.redacted => raw,
+        _ => event,
+    }
+}
+
+/// Delivers `event` to the resolved hooks from the calling thread: inline
+/// sync hooks are called here, everything else is queued for its worker.
+/// Then mirrors the twin. `raw` is the unredacted event, when redaction
+/// changed it.
 pub(crate) fn deliver(
     inner: &Arc<Inner>,
     resolved: &Resolved,
     event: Arc<Event>,
+    raw: Option<Arc<Event>>,
     exclude: Option<u64>,
 ) {
     let Some(_depth) = DepthGuard::enter() else {
@@ -124,23 +242,44 @@ pub(crate) fn deliver(
         if Some(entry.shared.id) == exclude || !entry.shared.is_active() {
             continue;
         }
+        let event = view(entry, &event, raw.as_ref());
         match &entry.hook {
-            HookFn::Sync(hook) => {
-                let outcome = catch_unwind(AssertUnwindSafe(|| hook.on_event(&event)));
-                settle(inner, &entry.shared, &event, outcome);
-            }
-            HookFn::Async(hook) => enqueue(inner, entry, hook, &event, None),
+            HookFn::Sync(hook) if !entry.is_queued() => call_inline(inner, entry, hook, event),
+            _ => entry.enqueue(inner, event, None),
         }
     }
     if let Some((twin, resolved)) = make_twin(resolved, &event, inner) {
-        deliver(inner, &resolved, twin, None);
+        deliver(inner, &resolved, twin, None, None);
     }
 }
 
-/// Delivers `event` from an async context: sync hooks inline, async hooks
-/// awaited in registration order (through the worker when it still has
-/// earlier events queued, so the hook sees events in emit order).
-pub(crate) async fn deliver_async(inner: &Arc<Inner>, resolved: Arc<Resolved>, event: Arc<Event>) {
+/// Calls an inline sync hook. Its event is pending only while the call runs,
+/// so it is counted as accepted and then as delivered or failed.
+#[inline]
+fn call_inline(inner: &Arc<Inner>, entry: &HookEntry, hook: &Arc<dyn Hook>, event: &Arc<Event>) {
+    let c = &entry.shared.counters;
+    c.accepted.fetch_add(1, Ordering::Relaxed);
+    match catch_unwind(AssertUnwindSafe(|| hook.on_event(event))) {
+        Ok(Ok(())) => {
+            c.delivered.fetch_add(1, Ordering::Relaxed);
+        }
+        outcome => {
+            c.pending.fetch_add(1, Ordering::Relaxed);
+            settle(inner, &entry.shared, event, outcome, 1);
+        }
+    }
+}
+
+/// Delivers `event` from an async context: inline sync hooks are called
+/// here, inline async hooks awaited in registration order (through the
+/// worker when it still has earlier events queued, so the hook sees events in
+/// emit order), queued hooks get it on their workers.
+pub(crate) async fn deliver_async(
+    inner: &Arc<Inner>,
+    resolved: Arc<Resolved>,
+    event: Arc<Event>,
+    raw: Option<Arc<Event>>,
+) {
     if DepthGuard::at_limit() {
         inner.recursion_cut.fetch_add(1, Ordering::Relaxed);
         return;
@@ -149,30 +288,31 @@ pub(crate) async fn deliver_async(inner: &Arc<Inner>, resolved: Arc<Resolved>, e
         if !entry.shared.is_active() {
             continue;
         }
+        let event = view(entry, &event, raw.as_ref());
         match &entry.hook {
+            _ if entry.is_queued() => entry.enqueue(inner, event, None),
             HookFn::Sync(hook) => {
                 let _depth = DepthGuard::enter();
-                let outcome = catch_unwind(AssertUnwindSafe(|| hook.on_event(&event)));
-                settle(inner, &entry.shared, &event, outcome);
+                call_inline(inner, entry, hook, event);
             }
             HookFn::Async(hook) => {
-                let queued = entry
-                    .worker
-                    .get()
-                    .is_some_and(|w| w.pending.load(Ordering::Acquire) > 0);
+                // Earlier events still with the worker: queue behind them.
+                let queued = entry.worker.get().is_some()
+                    && entry.shared.counters.pending.load(Ordering::Acquire) > 0;
                 if queued {
                     let (done, wait) = oneshot::channel();
-                    enqueue(inner, entry, hook, &event, Some(done));
+                    entry.enqueue(inner, event, Some(done));
                     let _ = wait.await;
                 } else {
-                    let outcome = Guarded::new(&**hook, &event, None).await;
-                    settle(inner, &entry.shared, &event, outcome);
+                    entry.shared.accept(1);
+                    let outcome = Guarded::new(&**hook, event, None).await;
+                    settle(inner, &entry.shared, event, outcome, 1);
                 }
             }
         }
     }
     if let Some((twin, resolved)) = make_twin(&resolved, &event, inner) {
-        Box::pin(deliver_async(inner, resolved, twin)).await;
+        Box::pin(deliver_async(inner, resolved, twin, None)).await;
     }
 }
 
@@ -222,54 +362,128 @@ fn make_twin(
     Some((Arc::new(mirrored), twin.resolved.clone()))
 }
 
-/// Counts a delivery's outcome and reports a failure.
+/// Settles `count` accepted events by a delivery's outcome and reports a
+/// failure.
 fn settle(
     inner: &Arc<Inner>,
     hook: &HookShared,
     event: &Event,
     outcome: std::thread::Result<HookResult>,
+    count: u64,
 ) {
     let error = match outcome {
         Ok(Ok(())) => {
-            hook.delivered.fetch_add(1, Ordering::Relaxed);
+            hook.delivered(count);
             return;
         }
         Ok(Err(error)) => ErrorInfo::from_error(&*error),
         Err(panic) => ErrorInfo::from_panic(&*panic),
     };
-    fail(inner, hook, event, error);
+    hook.failed(count);
+    report_failure(inner, hook, event, error);
 }
 
-/// Counts a failed delivery and emits `event_center.hook_failed` to every
-/// matching hook but the one that failed. Failures while handling the
-/// center's own events are counted but not reported again, so two failing
-/// hooks cannot feed each other.
-fn fail(inner: &Arc<Inner>, hook: &HookShared, event: &Event, error: ErrorInfo) {
-    hook.failed.fetch_add(1, Ordering::Relaxed);
+/// Emits `event_center.hook_failed` to every matching hook but the one that
+/// failed. Failures while handling the center's own events are counted but
+/// not reported again, so two failing hooks cannot feed each other.
+fn report_failure(inner: &Arc<Inner>, hook: &HookShared, event: &Event, error: ErrorInfo) {
     inner.hook_failures.fetch_add(1, Ordering::Relaxed);
     if event.event_type.starts_with("event_center.") {
         return;
     }
-    let resolved = inner.registry.resolved(HOOK_FAILED);
+    let message = format!(
+        "hook `{}` failed on `{}`: {}",
+        hook.name, event.event_type, error.message
+    );
+    let payload = json!({
+        "hook": &*hook.name,
+        "event_type": &*event.event_type,
+        "event_id": event.event_id.to_string(),
+    });
+    let mut report = Event::new(HOOK_FAILED)
+        .with_level(Level::Error)
+        .with_message(message)
+        .with_payload(payload)
+        .with_error(error);
+    report.run = event.run.clone();
+    emit_report(inner, report, hook.id);
+}
+
+/// Emits one of the center's own reports (source `event_center`) to every
+/// hook that listens but `exclude`.
+fn emit_report(inner: &Arc<Inner>, mut report: Event, exclude: u64) {
+    let resolved = inner.registry.resolved(&report.event_type);
     if !resolved.is_listened() {
         return;
     }
-    let mut report = Event::new(HOOK_FAILED)
-        .with_source(SOURCE)
-        .with_level(Level::Error)
-        .with_message(format!(
-            "hook `{}` failed on `{}`: {}",
-            hook.name, event.event_type, error.message
-        ))
+    report.source = SharedStr::from(SOURCE);
+    report.seq = inner.next_seq();
+    deliver(inner, &resolved, Arc::new(report), None, Some(exclude));
+}
+
+/// Reports `hook`'s unreported drops as one `event_center.events_dropped`
+/// event, at most once per [`DROP_REPORT_INTERVAL`](crate::worker::DROP_REPORT_INTERVAL)
+/// unless `force`d (when its worker stops).
+pub(crate) fn report_drops(inner: &Arc<Inner>, hook: &HookShared, force: bool) {
+    let c = &hook.counters;
+    if c.unreported.load(Ordering::Relaxed) == 0
+        || (!force && hook.since_last_report() < crate::worker::DROP_REPORT_INTERVAL)
+    {
+        return;
+    }
+    c.last_report.store(now_millis(), Ordering::Relaxed);
+    let dropped = c.unreported.swap(0, Ordering::Relaxed);
+    let count = |counter: &AtomicU64| counter.load(Ordering::Relaxed);
+    let report = Event::new(EVENTS_DROPPED)
+        .with_level(Level::Warning)
+        .with_message(format!("hook `{}` dropped {dropped} events", hook.name))
         .with_payload(json!({
             "hook": &*hook.name,
-            "event_type": &*event.event_type,
-            "event_id": event.event_id.to_string(),
-        }))
-        .with_error(error);
-    report.run = event.run.clone();
-    report.seq = inner.next_seq();
-    deliver(inner, &resolved, Arc::new(report), Some(hook.id));
+            "dropped": dropped,
+            "total": {
+                "queue_full": count(&c.queue_full),
+                "evicted": count(&c.evicted),
+                "unregistered": count(&c.unregistered),
+                "shutdown": count(&c.shutdown),
+                "worker_unavailable": count(&c.worker_unavailable),
+            },
+        }));
+    emit_report(inner, report, hook.id);
+}
+
+/// Calls a queued hook on its worker thread with `event`, standing for
+/// `count` accepted events, and settles them.
+pub(crate) fn call_on_worker(
+    center: &Weak<Inner>,
+    hook: &HookShared,
+    callable: &HookFn,
+    runtime: Option<&tokio::runtime::Runtime>,
+    event: &Arc<Event>,
+    depth: u32,
+    count: u64,
+) {
+    let outcome = match (callable, runtime) {
+        (HookFn::Sync(callable), _) => {
+            let outer = DEPTH.with(|d| d.replace(depth));
+            let outcome = {
+                let _depth = DepthGuard::enter();
+                catch_unwind(AssertUnwindSafe(|| callable.on_event(event)))
+            };
+            DEPTH.with(|d| d.set(outer));
+            outcome
+        }
+        (HookFn::Async(callable), Some(runtime)) => {
+            runtime.block_on(Guarded::new(&**callable, event, Some(depth)))
+        }
+        (HookFn::Async(_), None) => Ok(Err(BoxError::from(
+            "the async hook's worker could not start its runtime",
+        ))),
+    };
+    match center.upgrade() {
+        Some(inner) => settle(&inner, hook, event, outcome, count),
+        None if matches!(outcome, Ok(Ok(()))) => hook.delivered(count),
+        None => hook.failed(count),
+    }
 }
 
 /// Calls an async hook and runs its future, with panics caught (in the call
@@ -323,103 +537,3 @@ impl Future for Guarded<'_> {
     }
 }
 
-struct Job {
-    event: Arc<Event>,
-    /// The delivery depth of the emit that queued it.
-    depth: u32,
-    done: Option<oneshot::Sender<()>>,
-}
-
-/// The worker of one async hook: a thread with its own single-threaded
-/// runtime that awaits the hook's futures one at a time, in queue order.
-pub(crate) struct AsyncWorker {
-    tx: mpsc::UnboundedSender<Job>,
-    pub(crate) pending: Arc<AtomicU64>,
-}
-
-fn enqueue(
-    inner: &Arc<Inner>,
-    entry: &HookEntry,
-    hook: &Arc<dyn AsyncHook>,
-    event: &Arc<Event>,
-    done: Option<oneshot::Sender<()>>,
-) {
-    let worker = entry.worker.get_or_init(|| {
-        AsyncWorker::start(Arc::downgrade(inner), entry.shared.clone(), hook.clone())
-    });
-    worker.pending.fetch_add(1, Ordering::AcqRel);
-    let job = Job {
-        event: event.clone(),
-        depth: DEPTH.with(Cell::get),
-        done,
-    };
-    if let Err(mpsc::error::SendError(job)) = worker.tx.send(job) {
-        // The worker could not start or has stopped: the delivery fails.
-        worker.pending.fetch_sub(1, Ordering::AcqRel);
-        let error = ErrorInfo::new(
-            "WorkerUnavailable",
-            "the async hook's worker thread is not running",
-        );
-        fail(inner, &entry.shared, &job.event, error);
-    }
-}
-
-impl AsyncWorker {
-    fn start(
-        center: Weak<Inner>,
-        hook: Arc<HookShared>,
-        callable: Arc<dyn AsyncHook>,
-    ) -> AsyncWorker {
-        let (tx, mut rx) = mpsc::unbounded_channel::<Job>();
-        let pending = Arc::new(AtomicU64::new(0));
-        let worker_pending = pending.clone();
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build();
-        let spawned = runtime.map(|runtime| {
-            std::thread::Builder::new()
-                .name(format!("event-center-hook-{}", hook.name))
-                .spawn(move || {
-                    runtime.block_on(async move {
-                        while let Some(job) = rx.recv().await {
-                            run_job(&center, &hook, &callable, job).await;
-                            worker_pending.fetch_sub(1, Ordering::AcqRel);
-                        }
-                    })
-                })
-        });
-        // Without a thread the receiver is dropped here: every send then
-        // fails and is counted as a failed delivery.
-        drop(spawned);
-        AsyncWorker { tx, pending }
-    }
-}
-
-async fn run_job(center: &Weak<Inner>, hook: &HookShared, callable: &Arc<dyn AsyncHook>, job: Job) {
-    if hook.is_active() {
-        let outcome = Guarded::new(&**callable, &job.event, Some(job.depth)).await;
-        finish_job(center, hook, &job.event, outcome);
-    } else {
-        hook.dropped_unregistered.fetch_add(1, Ordering::Relaxed);
-    }
-    if let Some(done) = job.done {
-        let _ = done.send(());
-    }
-}
-
-fn finish_job(
-    center: &Weak<Inner>,
-    hook: &HookShared,
-    event: &Event,
-    outcome: std::thread::Result<HookResult>,
-) {
-    match center.upgrade() {
-        Some(inner) => settle(&inner, hook, event, outcome),
-        None if matches!(outcome, Ok(Ok(()))) => {
-            hook.delivered.fetch_add(1, Ordering::Relaxed);
-        }
-        None => {
-            hook.failed.fetch_add(1, Ordering::Relaxed);
-        }
-    }
-}

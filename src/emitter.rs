@@ -300,7 +300,6 @@ impl Emit<'_> {
     }
 
     fn build(self, event_type: SharedStr) -> Event {
-        let inner = &self.emitter.center.inner;
         let timestamp = now_millis();
         Event {
             event_id: EventId::at_millis(timestamp),
@@ -318,7 +317,7 @@ impl Emit<'_> {
                 .meta
                 .map_or_else(|| self.emitter.meta.clone(), Arc::new),
             timestamp,
-            seq: inner.next_seq(),
+            seq: 0,
             extra: JsonMap::new(),
         }
     }
@@ -367,12 +366,9 @@ impl Emit<'_> {
         let inner = &self.emitter.center.inner;
         let event_type = std::mem::take(&mut self.event_type);
         inner.registry.if_listened(&event_type, |resolved| {
-            deliver(
-                inner,
-                resolved,
-                Arc::new(self.build(event_type.clone())),
-                None,
-            );
+            let mut event = Arc::new(self.build(event_type.clone()));
+            let raw = inner.seal(Arc::get_mut(&mut event).expect("unshared"), resolved);
+            deliver(inner, resolved, event, raw, None);
         });
     }
 
@@ -388,7 +384,9 @@ impl Emit<'_> {
         let inner = &emitter.center.inner;
         let event_type = std::mem::take(&mut self.event_type);
         if let Some(resolved) = inner.registry.listened(&event_type) {
-            deliver_async(inner, resolved, Arc::new(self.build(event_type))).await;
+            let mut event = Arc::new(self.build(event_type));
+            let raw = inner.seal(Arc::get_mut(&mut event).expect("unshared"), &resolved);
+            deliver_async(inner, resolved, event, raw).await;
         }
     }
 }

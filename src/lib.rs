@@ -59,20 +59,26 @@
 #![warn(rust_2018_idioms, unreachable_pub)]
 
 mod center;
+mod coalesce;
 mod compat;
+mod delivery;
 mod dispatch;
 mod emitter;
 mod event;
 mod hook;
 mod pattern;
+mod redact;
 mod registry;
 mod run;
 mod text;
+mod worker;
 
 pub use center::{
-    global, CenterStats, EventCenter, EventCenterBuilder, HookStats, RegisterError,
-    RegisterErrorKind,
+    global, CenterStats, Dropped, EventCenter, EventCenterBuilder, FlushReport, HookStats,
+    RegisterError, RegisterErrorKind,
 };
+pub use delivery::{Delivery, HookOptions, Overflow, DEFAULT_CAPACITY};
+pub use coalesce::{is_high_frequency, CoalescePolicy};
 pub use compat::{AliasFamily, Compat, Mirror};
 pub use emitter::{Emit, Emitter};
 pub use event::{
@@ -83,6 +89,7 @@ pub use hook::{
     AsyncHook, BoxError, BoxFuture, Hook, HookOutput, HookResult, IntoAsyncHook, IntoHook,
 };
 pub use pattern::{Pattern, PatternError, PatternErrorKind, PatternSet, Patterns};
+pub use redact::{Redaction, SizeLimit};
 pub use run::{spawn, spawn_blocking, RunContext};
 pub use text::SharedStr;
 

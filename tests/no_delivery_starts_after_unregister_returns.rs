@@ -39,7 +39,12 @@ fn a_hook_unregistered_under_load_stops_receiving() {
                 counter.fetch_add(1, Ordering::SeqCst);
             })
             .unwrap();
-        std::thread::sleep(Duration::from_millis(5));
+        // Let it receive something first (bounded: a loaded machine may take
+        // a while to schedule the emitters).
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while count.load(Ordering::SeqCst) == 0 && std::time::Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(1));
+        }
         assert!(center.unregister_hook(&name));
         let at_return = count.load(Ordering::SeqCst);
         std::thread::sleep(Duration::from_millis(20));

@@ -1,0 +1,419 @@
+//! The worker of a queued hook: a bounded FIFO queue with its overflow
+//! policy, and a thread of the hook's own that calls it (awaiting async hooks
+//! on a single-threaded runtime), coalesces, and reports drops.
+
+use std::cell::Cell;
+use std::collections::VecDeque;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
+use std::time::{Duration, Instant};
+
+use tokio::sync::oneshot;
+
+use crate::center::Inner;
+use crate::coalesce::{Coalescer, Step, Summary};
+use crate::delivery::{Delivery, Overflow};
+use crate::dispatch::{call_on_worker, report_drops, DropReason, HookShared};
+use crate::event::Event;
+use crate::hook::HookFn;
+
+/// How often, at most, one hook's drops are reported as an event.
+pub(crate) const DROP_REPORT_INTERVAL: Duration = Duration::from_secs(1);
+
+thread_local! {
+    /// The worker whose thread this is (its address), or 0.
+    static CURRENT: Cell<usize> = const { Cell::new(0) };
+}
+
+/// Whether the calling thread is some hook's worker.
+pub(crate) fn on_worker_thread() -> bool {
+    CURRENT.with(Cell::get) != 0
+}
+
+/// One event queued for a hook.
+pub(crate) struct Job {
+    pub(crate) event: Arc<Event>,
+    /// The delivery depth of the emit that queued it.
+    pub(crate) depth: u32,
+    /// Told when the job is settled (for `send_async` awaiting a queued
+    /// async hook).
+    pub(crate) done: Option<oneshot::Sender<()>>,
+}
+
+struct State {
+    jobs: VecDeque<Job>,
+    /// Set when the queue takes no more jobs; the worker drains what it has,
+    /// flushes its buffer and stops.
+    closed: Option<DropReason>,
+    /// The worker waits for work.
+    sleeping: bool,
+    /// Emitters waiting for room (`Overflow::Block`).
+    blocked: usize,
+    flush_asked: u64,
+    flush_done: u64,
+    /// The worker thread has ended (or never started).
+    finished: bool,
+}
+
+pub(crate) struct Worker {
+    state: Mutex<State>,
+    /// The worker waits here for jobs, flush requests and closing.
+    wake: Condvar,
+    /// Blocked emitters wait here for room.
+    room: Condvar,
+    /// Flushers wait here for the worker to run dry.
+    idle: Condvar,
+    capacity: usize,
+    overflow: Overflow,
+}
+
+impl Worker {
+    /// Starts the worker thread of `hook`. If the thread cannot be started,
+    /// the queue is closed from the start and every offer fails visibly.
+    pub(crate) fn start(
+        center: &Arc<Inner>,
+        hook: Arc<HookShared>,
+        callable: HookFn,
+        delivery: &Delivery,
+    ) -> Arc<Worker> {
+        let (capacity, overflow) = delivery
+            .queue()
+            .unwrap_or((crate::delivery::DEFAULT_CAPACITY, Overflow::Block));
+        let closed = center.is_shut_down().then_some(DropReason::Shutdown);
+        let worker = Arc::new(Worker {
+            state: Mutex::new(State {
+                jobs: VecDeque::new(),
+                closed,
+                sleeping: false,
+                blocked: 0,
+                flush_asked: 0,
+                flush_done: 0,
+                finished: closed.is_some(),
+            }),
+            wake: Condvar::new(),
+            room: Condvar::new(),
+            idle: Condvar::new(),
+            capacity,
+            overflow,
+        });
+        if closed.is_some() {
+            return worker;
+        }
+        let coalescer = match delivery {
+            Delivery::Coalesce { policy, .. } => Some(Coalescer::new(policy.clone())),
+            _ => None,
+        };
+        let mut body = Body {
+            worker: worker.clone(),
+            center: Arc::downgrade(center),
+            hook: hook.clone(),
+            callable,
+            coalescer,
+            runtime: None,
+        };
+        let spawned = std::thread::Builder::new()
+            .name(format!("event-center-hook-{}", hook.name))
+            .spawn(move || body.run());
+        if spawned.is_err() {
+            let mut state = worker.lock();
+            state.closed = Some(DropReason::WorkerUnavailable);
+            state.finished = true;
+        }
+        worker
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // No code panics while holding this lock (hooks run outside it), so a
+        // poisoned lock still holds consistent state.
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Queues `job` for `hook`, applying the overflow policy. The caller has
+    /// counted it as accepted and pending.
+    pub(crate) fn offer(&self, hook: &HookShared, job: Job) {
+        let mut state = self.lock();
+        if let Some(reason) = state.closed {
+            drop(state);
+            hook.drop_job(reason, job);
+            return;
+        }
+        if state.jobs.len() >= self.capacity {
+            match self.overflow {
+                Overflow::DropNewest => {
+                    drop(state);
+                    hook.drop_job(DropReason::QueueFull, job);
+                    return;
+                }
+                Overflow::DropOldest => {
+                    let oldest = state.jobs.pop_front();
+                    state.jobs.push_back(job);
+                    drop(state);
+                    if let Some(oldest) = oldest {
+                        hook.drop_job(DropReason::Evicted, oldest);
+                    }
+                    return;
+                }
+                // From a worker thread, waiting could close a cycle of hooks
+                // that emit into each other: queue past the capacity instead.
+                Overflow::Block if on_worker_thread() => {}
+                Overflow::Block => {
+                    state.blocked += 1;
+                    while state.jobs.len() >= self.capacity && state.closed.is_none() {
+                        state = self.room.wait(state).unwrap_or_else(|p| p.into_inner());
+                    }
+                    state.blocked -= 1;
+                    if let Some(reason) = state.closed {
+                        drop(state);
+                        hook.drop_job(reason, job);
+                        return;
+                    }
+                }
+            }
+        }
+        state.jobs.push_back(job);
+        let len = state.jobs.len() as u64;
+        if state.sleeping {
+            state.sleeping = false;
+            self.wake.notify_one();
+        }
+        drop(state);
+        let high_water = &hook.counters.high_water;
+        if len > high_water.load(Ordering::Relaxed) {
+            high_water.fetch_max(len, Ordering::Relaxed);
+        }
+    }
+
+    /// Asks the worker to drain its queue and flush its coalescing buffer;
+    /// returns the request's number for [`Worker::wait_flushed`].
+    pub(crate) fn ask_flush(&self) -> u64 {
+        let mut state = self.lock();
+        state.flush_asked += 1;
+        if state.sleeping {
+            state.sleeping = false;
+            self.wake.notify_one();
+        }
+        state.flush_asked
+    }
+
+    /// Waits until flush request `ticket` is done or the worker has ended;
+    /// false if `deadline` came first (or if called from this worker's own
+    /// thread, which cannot wait for itself).
+    pub(crate) fn wait_flushed(&self, ticket: u64, deadline: Instant) -> bool {
+        if CURRENT.with(Cell::get) == self as *const Worker as usize {
+            return false;
+        }
+        let mut state = self.lock();
+        while state.flush_done < ticket && !state.finished {
+            let now = Instant::now();
+            if now >= deadline {
+                return false;
+            }
+            state = self
+                .idle
+                .wait_timeout(state, deadline - now)
+                .unwrap_or_else(|p| p.into_inner())
+                .0;
+        }
+        true
+    }
+
+    /// Takes no more jobs: what is queued is still handled (or dropped, for
+    /// an unregistered hook), the coalescing buffer is flushed, and the
+    /// thread ends. Emitters blocked on a full queue drop their event with
+    /// `reason`.
+    pub(crate) fn close(&self, reason: DropReason) {
+        let mut state = self.lock();
+        if state.closed.is_none() {
+            state.closed = Some(reason);
+        }
+        state.sleeping = false;
+        self.wake.notify_one();
+        self.room.notify_all();
+    }
+
+    /// Whether the worker thread has ended.
+    pub(crate) fn is_finished(&self) -> bool {
+        self.lock().finished
+    }
+
+    /// Waits until the thread has ended; false if `deadline` came first.
+    pub(crate) fn wait_finished(&self, deadline: Instant) -> bool {
+        if CURRENT.with(Cell::get) == self as *const Worker as usize {
+            return false;
+        }
+        let mut state = self.lock();
+        while !state.finished {
+            let now = Instant::now();
+            if now >= deadline {
+                return false;
+            }
+            state = self
+                .idle
+                .wait_timeout(state, deadline - now)
+                .unwrap_or_else(|p| p.into_inner())
+                .0;
+        }
+        true
+    }
+}
+
+/// What the worker thread owns.
+struct Body {
+    worker: Arc<Worker>,
+    center: Weak<Inner>,
+    hook: Arc<HookShared>,
+    callable: HookFn,
+    coalescer: Option<Coalescer>,
+    runtime: Option<tokio::runtime::Runtime>,
+}
+
+impl Body {
+    fn run(&mut self) {
+        CURRENT.with(|current| current.set(Arc::as_ptr(&self.worker) as usize));
+        if matches!(self.callable, HookFn::Async(_)) {
+            match tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            {
+                Ok(runtime) => self.runtime = Some(runtime),
+                Err(_) => {
+                    self.worker.close(DropReason::WorkerUnavailable);
+                }
+            }
+        }
+        let mut batch = VecDeque::new();
+        loop {
+            let mut state = self.worker.lock();
+            loop {
+                if !state.jobs.is_empty() {
+                    std::mem::swap(&mut state.jobs, &mut batch);
+                    if state.blocked > 0 {
+                        self.worker.room.notify_all();
+                    }
+                    break;
+                }
+                if state.flush_asked > state.flush_done || state.closed.is_some() {
+                    let asked = state.flush_asked;
+                    let closing = state.closed.is_some();
+                    drop(state);
+                    if let Some(summary) = self.coalescer.as_mut().and_then(Coalescer::flush) {
+                        self.deliver_summary(summary, 0);
+                    }
+                    self.report_drops(closing);
+                    state = self.worker.lock();
+                    if !state.jobs.is_empty() {
+                        continue;
+                    }
+                    state.flush_done = asked;
+                    if state.closed.is_some() {
+                        state.finished = true;
+                        self.worker.idle.notify_all();
+                        return;
+                    }
+                    self.worker.idle.notify_all();
+                    continue;
+                }
+                let deadline = self.next_timer();
+                state.sleeping = true;
+                state = match deadline {
+                    None => self
+                        .worker
+                        .wake
+                        .wait(state)
+                        .unwrap_or_else(|p| p.into_inner()),
+                    Some(at) => {
+                        let wait = at.saturating_duration_since(Instant::now());
+                        self.worker
+                            .wake
+                            .wait_timeout(state, wait)
+                            .unwrap_or_else(|p| p.into_inner())
+                            .0
+                    }
+                };
+                state.sleeping = false;
+                if deadline.is_some_and(|at| Instant::now() >= at) {
+                    drop(state);
+                    self.on_timer();
+                    state = self.worker.lock();
+                }
+            }
+            drop(state);
+            for job in batch.drain(..) {
+                self.handle(job);
+            }
+            self.report_drops(false);
+        }
+    }
+
+    /// When the worker must wake by itself: the coalescing buffer's deadline,
+    /// or the next drop report.
+    fn next_timer(&self) -> Option<Instant> {
+        let buffer = self.coalescer.as_ref().and_then(Coalescer::deadline);
+        let report = (self.hook.counters.unreported.load(Ordering::Relaxed) > 0).then(|| {
+            let since = self.hook.since_last_report();
+            Instant::now() + DROP_REPORT_INTERVAL.saturating_sub(since)
+        });
+        match (buffer, report) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    fn on_timer(&mut self) {
+        let now = Instant::now();
+        if let Some(summary) = self.coalescer.as_mut().and_then(|c| c.on_timer(now)) {
+            self.deliver_summary(summary, 0);
+        }
+        self.report_drops(false);
+    }
+
+    fn report_drops(&self, force: bool) {
+        if let Some(center) = self.center.upgrade() {
+            report_drops(&center, &self.hook, force);
+        }
+    }
+
+    fn handle(&mut self, job: Job) {
+        if !self.hook.is_active() {
+            self.hook.drop_job(DropReason::Unregistered, job);
+            return;
+        }
+        let Job { event, depth, done } = job;
+        match self.coalescer.as_mut().map(|c| c.push(event.clone(), Instant::now())) {
+            None => self.call(&event, depth, 1),
+            Some(Step::Buffered) => {}
+            Some(Step::Deliver(event)) => self.call(&event, depth, 1),
+            Some(Step::Flush(summary)) => self.deliver_summary(summary, depth),
+            Some(Step::FlushThenDeliver(summary, event)) => {
+                self.deliver_summary(summary, depth);
+                self.call(&event, depth, 1);
+            }
+        }
+        if let Some(done) = done {
+            let _ = done.send(());
+        }
+    }
+
+    fn deliver_summary(&self, summary: Summary, depth: u32) {
+        let Summary { mut event, count } = summary;
+        if let Some(center) = self.center.upgrade() {
+            if let Some(e) = Arc::get_mut(&mut event) {
+                e.seq = center.next_seq();
+            }
+        }
+        self.call(&event, depth, count as u64);
+    }
+
+    /// Calls the hook with `event`, standing for `count` accepted events.
+    fn call(&self, event: &Arc<Event>, depth: u32, count: u64) {
+        call_on_worker(
+            &self.center,
+            &self.hook,
+            &self.callable,
+            self.runtime.as_ref(),
+            event,
+            depth,
+            count,
+        );
+    }
+}
