@@ -379,7 +379,13 @@ impl Body {
             return;
         }
         let Job { event, depth, done } = job;
-        match self.coalescer.as_mut().map(|c| c.push(event.clone(), Instant::now())) {
+        let now = Instant::now();
+        // A buffer whose deadline passed while the worker was busy goes out
+        // before the next event joins a new one.
+        if let Some(summary) = self.coalescer.as_mut().and_then(|c| c.on_timer(now)) {
+            self.deliver_summary(summary, depth);
+        }
+        match self.coalescer.as_mut().map(|c| c.push(event.clone(), now)) {
             None => self.call(&event, depth, 1),
             Some(Step::Buffered) => {}
             Some(Step::Deliver(event)) => self.call(&event, depth, 1),
