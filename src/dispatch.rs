@@ -8,7 +8,7 @@ use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
-use std::sync::{Arc, OnceLock, Weak};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 use std::task::{Context, Poll};
 
@@ -121,13 +121,13 @@ impl HookShared {
     }
 
     /// Settles `n` pending events as delivered.
-    fn delivered(&self, n: u64) {
+    pub(crate) fn delivered(&self, n: u64) {
         self.counters.delivered.fetch_add(n, Ordering::Relaxed);
         self.counters.pending.fetch_sub(n, Ordering::Relaxed);
     }
 
     /// Settles `n` pending events as failed.
-    fn failed(&self, n: u64) {
+    pub(crate) fn failed(&self, n: u64) {
         self.counters.failed.fetch_add(n, Ordering::Relaxed);
         self.counters.pending.fetch_sub(n, Ordering::Relaxed);
     }
@@ -364,7 +364,7 @@ fn make_twin(
 
 /// Settles `count` accepted events by a delivery's outcome and reports a
 /// failure.
-fn settle(
+pub(crate) fn settle(
     inner: &Arc<Inner>,
     hook: &HookShared,
     event: &Event,
@@ -451,18 +451,15 @@ pub(crate) fn report_drops(inner: &Arc<Inner>, hook: &HookShared, force: bool) {
     emit_report(inner, report, hook.id);
 }
 
-/// Calls a queued hook on its worker thread with `event`, standing for
-/// `count` accepted events, and settles them.
+/// Calls a queued hook on its worker thread with `event`, at the delivery
+/// depth of the emit that queued it.
 pub(crate) fn call_on_worker(
-    center: &Weak<Inner>,
-    hook: &HookShared,
     callable: &HookFn,
     runtime: Option<&tokio::runtime::Runtime>,
     event: &Arc<Event>,
     depth: u32,
-    count: u64,
-) {
-    let outcome = match (callable, runtime) {
+) -> std::thread::Result<HookResult> {
+    match (callable, runtime) {
         (HookFn::Sync(callable), _) => {
             let outer = DEPTH.with(|d| d.replace(depth));
             let outcome = {
@@ -478,11 +475,6 @@ pub(crate) fn call_on_worker(
         (HookFn::Async(_), None) => Ok(Err(BoxError::from(
             "the async hook's worker could not start its runtime",
         ))),
-    };
-    match center.upgrade() {
-        Some(inner) => settle(&inner, hook, event, outcome, count),
-        None if matches!(outcome, Ok(Ok(()))) => hook.delivered(count),
-        None => hook.failed(count),
     }
 }
 

@@ -40,20 +40,57 @@
 //! receive `Arc<Event>`: one allocation per event, never a clone per hook.
 //! See the README for the measured numbers.
 //!
+//! ## Delivery
+//!
+//! Each hook chooses how it receives events with [`HookOptions`] at
+//! registration ([`EventCenter::register_hook_with`]): [`Delivery::Inline`]
+//! (called in the emitting thread, the default), [`Delivery::Background`]
+//! (a bounded queue and a worker thread of its own, with an [`Overflow`]
+//! policy), or [`Delivery::Coalesce`] (Agently's summary policy for
+//! high-frequency events, on a worker). A slow background hook never slows
+//! the emitter unless it chose [`Overflow::Block`].
+//!
+//! ```
+//! use std::time::Duration;
+//! use event_center::{Delivery, Event, EventCenter, HookOptions, Overflow};
+//!
+//! let center = EventCenter::new();
+//! let background = HookOptions::new().with_delivery(Delivery::background(4096, Overflow::DropOldest));
+//! center
+//!     .register_hook_with("file-sink", "*", background, |event: &Event| {
+//!         let _ = serde_json::to_string(event); // write it to a file ...
+//!     })
+//!     .unwrap();
+//! center.emitter("Agent").emit("model.requested").send();
+//!
+//! // At exit: drain the queues, and know what (if anything) was lost.
+//! let report = center.shutdown(Duration::from_secs(5));
+//! assert_eq!((report.delivered, report.dropped, report.pending), (1, 0, 0));
+//! ```
+//!
+//! Before any hook sees an event, the center stamps its `seq`, applies the
+//! optional [`SizeLimit`] and masks secret-looking values with its
+//! [`Redaction`] (on by default; trusted hooks may opt out).
+//!
 //! ## Guarantees
 //!
 //! Hooks fail open: a hook that panics or returns an error is counted and
 //! reported as an `event_center.hook_failed` event, and the emitter and the
-//! other hooks go on. Hooks may emit, register and unregister from inside
-//! their callbacks; nesting deeper than a fixed bound is cut and counted.
-//! After [`EventCenter::unregister_hook`] returns, no new delivery to that
-//! hook starts.
+//! other hooks go on. Every event offered to a hook ends as delivered,
+//! failed or dropped (counted with its reason and reported as an
+//! `event_center.events_dropped` event), and is pending until then:
+//! [`EventCenter::stats`], [`EventCenter::flush`] and
+//! [`EventCenter::shutdown`] give the numbers. Hooks may emit, register,
+//! unregister and flush from inside their callbacks; nesting deeper than a
+//! fixed bound is cut and counted. After [`EventCenter::unregister_hook`]
+//! returns, no new delivery to that hook starts (its coalescing buffer, if
+//! any, is handed over as a last summary rather than lost).
 //!
 //! ## Cargo features
 //!
 //! | feature | what it adds |
 //! |---|---|
-//! | (default) | events, patterns, registry, emitters, run lineage, compatibility layer |
+//! | (default) | events, patterns, registry, emitters, run lineage, compatibility layer, delivery modes, redaction |
 
 #![deny(missing_docs)]
 #![warn(rust_2018_idioms, unreachable_pub)]

@@ -28,12 +28,11 @@ const DEFAULT_WORDS: [&str; 6] = [
 const TOKEN: &str = "token";
 
 /// What may directly follow `token` in a normalized key for that occurrence to
-/// be about LLM tokens rather than credentials: `prompt_tokens`, `max_tokens`,
-/// `tokens_used`, `token_count`, `token_usage`, `token_limit`,
-/// `token_budget`, `token_type` (OAuth's `"Bearer"`), `tokenizer`,
-/// `tokenise`.
-const TOKEN_USAGE_SUFFIXES: [&str; 8] =
-    ["s", "count", "usage", "limit", "budget", "type", "iz", "is"];
+/// be about LLM tokens rather than credentials: `token_count`,
+/// `token_usage`, `token_limit`, `token_budget`, `token_type` (OAuth's
+/// `"Bearer"`), `tokenizer`, `tokenise`. A plural `s` counts too when it ends
+/// a word (see [`ends_word`]): `prompt_tokens`, `tokensUsed`.
+const TOKEN_USAGE_SUFFIXES: [&str; 7] = ["count", "usage", "limit", "budget", "type", "iz", "is"];
 
 /// Normalized keys up to this many bytes are built on the stack.
 const STACK_KEY: usize = 128;
@@ -55,12 +54,15 @@ const STACK_KEY: usize = 128;
 /// `token` is also the unit of LLM usage, and usage counters are exactly what
 /// an observer wants to see, so that one word has two carve-outs:
 ///
-/// - an occurrence of `token` directly followed (after normalizing) by `s`,
-///   `count`, `usage`, `limit`, `budget`, `type`, `iz` or `is` does not count:
-///   `tokens`, `prompt_tokens`, `completion_tokens`, `total_tokens`,
-///   `max_tokens`, `prompt_tokens_details`, `tokens_used`, `token_count`,
+/// - an occurrence of `token` directly followed (after normalizing) by
+///   `count`, `usage`, `limit`, `budget`, `type`, `iz` or `is`, or by a
+///   plural `s` that ends a word (the key ends there, or a separator, a digit
+///   or a camelCase capital follows) does not count: `tokens`,
+///   `prompt_tokens`, `completion_tokens`, `total_tokens`, `max_tokens`,
+///   `prompt_tokens_details`, `tokensUsed`, `token_count`,
 ///   `candidates_token_count`, `token_usage`, `token_limit`, `token_type`
-///   (OAuth's `"Bearer"`), `tokenizer` are not secret;
+///   (OAuth's `"Bearer"`), `tokenizer` are not secret, while `tokenString`
+///   and `TOKENSTORE` are;
 /// - a key that looks secret only because of `token` keeps a number value
 ///   (`max_token: 100`, `token_index: 3` are counters, not credentials).
 ///
@@ -102,13 +104,13 @@ const STACK_KEY: usize = 128;
 /// ```
 #[derive(Clone)]
 pub struct Redaction {
-    words: Arc<Words>,
+    words: Arc<[Word]>,
     mask: Value,
 }
 
 impl fmt::Debug for Redaction {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let words: Vec<&str> = self.words.list.iter().map(|w| &*w.text).collect();
+        let words: Vec<&str> = self.words.iter().map(|w| &*w.text).collect();
         f.debug_struct("Redaction")
             .field("words", &words)
             .field("mask", &self.mask)
@@ -116,29 +118,12 @@ impl fmt::Debug for Redaction {
     }
 }
 
-/// The secret words, with a table of their first bytes so that scanning a key
-/// compares words only where one could start.
-struct Words {
-    list: Vec<Word>,
-    first: [bool; 256],
-}
-
-impl Words {
-    fn new(list: Vec<Word>) -> Self {
-        let mut first = [false; 256];
-        for word in &list {
-            if let Some(&byte) = word.text.as_bytes().first() {
-                first[usize::from(byte)] = true;
-            }
-        }
-        Words { list, first }
-    }
-}
-
 /// One secret word, normalized.
 #[derive(Clone, Debug, PartialEq, Eq)]
 struct Word {
     text: Box<str>,
+    /// Its bytes as a [`letters`] set: a key that lacks one cannot match.
+    letters: u32,
     /// `token`: the usage carve-outs apply.
     usage_aware: bool,
 }
@@ -167,9 +152,7 @@ impl Default for Redaction {
     /// ```
     fn default() -> Self {
         Redaction {
-            words: Arc::new(Words::new(
-                DEFAULT_WORDS.iter().map(|w| Word::new(w)).collect(),
-            )),
+            words: DEFAULT_WORDS.iter().map(|w| Word::new(w)).collect(),
             mask: default_mask(),
         }
     }
@@ -183,6 +166,7 @@ impl Word {
     fn new(normalized: &str) -> Self {
         Word {
             usage_aware: normalized == TOKEN,
+            letters: letters(normalized.as_bytes()).0,
             text: normalized.into(),
         }
     }
@@ -205,7 +189,7 @@ impl Redaction {
     /// ```
     pub fn none() -> Self {
         Redaction {
-            words: Arc::new(Words::new(Vec::new())),
+            words: Arc::new([]),
             mask: default_mask(),
         }
     }
@@ -227,12 +211,12 @@ impl Redaction {
     pub fn with_key(mut self, key: impl AsRef<str>) -> Self {
         let normalized =
             normalize_unicode(key.as_ref(), |n| String::from_utf8_lossy(n).into_owned());
-        if normalized.is_empty() || self.words.list.iter().any(|w| *w.text == *normalized) {
+        if normalized.is_empty() || self.words.iter().any(|w| *w.text == *normalized) {
             return self;
         }
-        let mut list = self.words.list.clone();
-        list.push(Word::new(&normalized));
-        self.words = Arc::new(Words::new(list));
+        let mut words = self.words.to_vec();
+        words.push(Word::new(&normalized));
+        self.words = words.into();
         self
     }
 
@@ -261,7 +245,7 @@ impl Redaction {
     /// assert!(Redaction::none().with_key("ssn").is_enabled());
     /// ```
     pub fn is_enabled(&self) -> bool {
-        !self.words.list.is_empty()
+        !self.words.is_empty()
     }
 
     /// Masks every secret value in the event; returns whether anything
@@ -397,48 +381,69 @@ impl Redaction {
 
     fn classify(&self, key: &str) -> Class {
         let words = &*self.words;
-        if words.list.is_empty() {
+        if words.is_empty() {
             return Class::Plain;
         }
-        if key.is_ascii() {
-            // Scanned in place: `FOLD` lowercases and skips separators.
-            words.classify(key.as_bytes())
-        } else {
-            normalize_unicode(key, |key| words.classify(key))
+        let (letters, high) = letters(key.as_bytes());
+        if high & 0x80 != 0 {
+            return normalize_unicode(key, |key| classify_in(words, key, self::letters(key).0));
         }
+        // Scanned in place: `FOLD` lowercases and skips separators.
+        classify_in(words, key.as_bytes(), letters)
     }
 }
 
-impl Words {
-    /// Classifies a key that is ASCII, or already normalized.
-    fn classify(&self, key: &[u8]) -> Class {
-        let mut class = Class::Plain;
+/// Classifies a key that is ASCII, or already normalized, given its
+/// [`letters`].
+fn classify_in(words: &[Word], key: &[u8], letters: u32) -> Class {
+    let mut class = Class::Plain;
+    // Most keys lack some letter of every word and skip the scan.
+    for word in words.iter().filter(|w| w.letters & !letters == 0) {
+        let Some((&first, tail)) = word.text.as_bytes().split_first() else {
+            continue;
+        };
         for (at, &byte) in key.iter().enumerate() {
-            let byte = FOLD[usize::from(byte)];
-            if !self.first[usize::from(byte)] {
+            if FOLD[usize::from(byte)] != first {
                 continue;
             }
-            for word in &self.list {
-                let text = word.text.as_bytes();
-                if text[0] != byte {
-                    continue;
-                }
-                let Some(end) = match_from(key, at + 1, &text[1..]) else {
-                    continue;
-                };
-                if !word.usage_aware {
-                    return Class::Secret;
-                }
-                if !TOKEN_USAGE_SUFFIXES
-                    .iter()
-                    .any(|suffix| match_from(key, end, suffix.as_bytes()).is_some())
-                {
-                    class = Class::Token;
-                }
+            let Some(end) = match_from(key, at + 1, tail) else {
+                continue;
+            };
+            if !word.usage_aware {
+                return Class::Secret;
+            }
+            let usage = TOKEN_USAGE_SUFFIXES
+                .iter()
+                .any(|suffix| match_from(key, end, suffix.as_bytes()).is_some())
+                || match_from(key, end, b"s").is_some_and(|after| ends_word(key, after));
+            if !usage {
+                class = Class::Token;
+                break;
             }
         }
-        class
     }
+    class
+}
+
+/// Whether a word of `key` ends just before byte `at`: the key ends there, or
+/// a separator or digit follows, or a capital follows a small letter
+/// (camelCase). In a key normalized from non-ASCII text, only the end is.
+fn ends_word(key: &[u8], at: usize) -> bool {
+    match key.get(at) {
+        None => true,
+        Some(&next) if next.is_ascii_uppercase() => at > 0 && key[at - 1].is_ascii_lowercase(),
+        Some(&next) => next.is_ascii() && !next.is_ascii_lowercase(),
+    }
+}
+
+/// The set of bytes in `bytes`, folded to 32 bits by their low five bits (so
+/// each ASCII letter in either case has its own bit, and other bytes share
+/// bits with letters: a superset test, never a false "absent"); and all the
+/// bytes or-ed together, whose high bit says whether any is non-ASCII.
+fn letters(bytes: &[u8]) -> (u32, u8) {
+    bytes.iter().fold((0, 0), |(letters, high), &byte| {
+        (letters | 1 << (byte & 31), high | byte)
+    })
 }
 
 /// Each byte as it counts in a normalized key: ASCII letters lowercased,
@@ -749,6 +754,9 @@ mod tests {
             "id_token",
             "x-auth-token",
             "oauth_token_secret",
+            "tokenString",
+            "TOKENSTORE",
+            "token_store",
             "cookie",
             "Set-Cookie",
         ] {
@@ -777,6 +785,9 @@ mod tests {
             "max_tokens": 1024,
             "max_token": 1024,
             "tokens_used": 9,
+            "tokensUsed": "9",
+            "TOTAL_TOKENS": "9",
+            "tokens2": "9",
             "input_tokens": 1,
             "output_tokens": 2,
             "cache_read_input_tokens": 3,
@@ -928,7 +939,7 @@ mod tests {
             .with_key("Social-Security")
             .with_key("")
             .with_key(" _-");
-        assert_eq!(redaction.words.list.len(), 1);
+        assert_eq!(redaction.words.len(), 1);
         let mut event =
             Event::new("t.t").with_payload(json!({"social_security_no": "1", "password": "p"}));
         assert!(redaction.redact(&mut event));
@@ -937,7 +948,7 @@ mod tests {
             json!({"social_security_no": "[REDACTED]", "password": "p"})
         );
         assert_eq!(
-            Redaction::default().with_key("TOKEN").words.list.len(),
+            Redaction::default().with_key("TOKEN").words.len(),
             DEFAULT_WORDS.len()
         );
     }

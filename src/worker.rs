@@ -13,7 +13,7 @@ use tokio::sync::oneshot;
 use crate::center::Inner;
 use crate::coalesce::{Coalescer, Step, Summary};
 use crate::delivery::{Delivery, Overflow};
-use crate::dispatch::{call_on_worker, report_drops, DropReason, HookShared};
+use crate::dispatch::{call_on_worker, report_drops, settle, DropReason, HookShared};
 use crate::event::Event;
 use crate::hook::HookFn;
 
@@ -110,6 +110,7 @@ impl Worker {
             callable,
             coalescer,
             runtime: None,
+            delivered: 0,
         };
         let spawned = std::thread::Builder::new()
             .name(format!("event-center-hook-{}", hook.name))
@@ -265,6 +266,8 @@ struct Body {
     callable: HookFn,
     coalescer: Option<Coalescer>,
     runtime: Option<tokio::runtime::Runtime>,
+    /// Successful deliveries not yet added to the hook's counters.
+    delivered: u64,
 }
 
 impl Body {
@@ -299,6 +302,7 @@ impl Body {
                     if let Some(summary) = self.coalescer.as_mut().and_then(Coalescer::flush) {
                         self.deliver_summary(summary, 0);
                     }
+                    self.publish();
                     self.report_drops(closing);
                     state = self.worker.lock();
                     if !state.jobs.is_empty() {
@@ -341,6 +345,7 @@ impl Body {
             for job in batch.drain(..) {
                 self.handle(job);
             }
+            self.publish();
             self.report_drops(false);
         }
     }
@@ -364,7 +369,15 @@ impl Body {
         if let Some(summary) = self.coalescer.as_mut().and_then(|c| c.on_timer(now)) {
             self.deliver_summary(summary, 0);
         }
+        self.publish();
         self.report_drops(false);
+    }
+
+    /// Adds the batch's successful deliveries to the hook's counters.
+    fn publish(&mut self) {
+        if self.delivered > 0 {
+            self.hook.delivered(std::mem::take(&mut self.delivered));
+        }
     }
 
     fn report_drops(&self, force: bool) {
@@ -400,7 +413,7 @@ impl Body {
         }
     }
 
-    fn deliver_summary(&self, summary: Summary, depth: u32) {
+    fn deliver_summary(&mut self, summary: Summary, depth: u32) {
         let Summary { mut event, count } = summary;
         if let Some(center) = self.center.upgrade() {
             if let Some(e) = Arc::get_mut(&mut event) {
@@ -410,16 +423,16 @@ impl Body {
         self.call(&event, depth, count as u64);
     }
 
-    /// Calls the hook with `event`, standing for `count` accepted events.
-    fn call(&self, event: &Arc<Event>, depth: u32, count: u64) {
-        call_on_worker(
-            &self.center,
-            &self.hook,
-            &self.callable,
-            self.runtime.as_ref(),
-            event,
-            depth,
-            count,
-        );
+    /// Calls the hook with `event`, standing for `count` accepted events,
+    /// and settles them: failures at once, successes added to `delivered`,
+    /// published once per batch (one atomic update per batch, not per
+    /// event).
+    fn call(&mut self, event: &Arc<Event>, depth: u32, count: u64) {
+        let outcome = call_on_worker(&self.callable, self.runtime.as_ref(), event, depth);
+        match (outcome, self.center.upgrade()) {
+            (Ok(Ok(())), _) => self.delivered += count,
+            (outcome, Some(center)) => settle(&center, &self.hook, event, outcome, count),
+            (_, None) => self.hook.failed(count),
+        }
     }
 }
