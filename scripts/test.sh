@@ -6,3 +6,4 @@ cd "$(dirname "$0")/.."
 
 cargo test --all-features --no-fail-fast
 cargo run --quiet --example quickstart > /dev/null
+cargo run --quiet --example delivery > /dev/null
