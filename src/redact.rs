@@ -1036,6 +1036,18 @@ mod tests {
     }
 
     #[test]
+    fn stages_are_shareable_across_threads() {
+        fn shareable<T: Send + Sync + Clone + std::fmt::Debug>() {}
+        shareable::<Redaction>();
+        shareable::<SizeLimit>();
+        let debug = format!("{:?}", Redaction::none().with_key("SSN"));
+        assert!(
+            debug.contains("ssn") && debug.contains("[REDACTED]"),
+            "{debug}"
+        );
+    }
+
+    #[test]
     fn marker_always_fits_even_for_huge_strings() {
         assert_eq!(marker_len(0), "…[truncated 0 bytes]".len());
         assert_eq!(marker_len(usize::MAX), "…[truncated  bytes]".len() + 20);
