@@ -30,9 +30,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // A live view: model deltas arrive as one summary per 50 tokens (or
     // after 100 ms of quiet); anything else flushes the buffer first.
-    let view = HookOptions::new().with_delivery(Delivery::coalesce(
-        CoalescePolicy::new().with_max_items(50),
-    ));
+    let view = HookOptions::new()
+        .with_delivery(Delivery::coalesce(CoalescePolicy::new().with_max_items(50)));
     center.register_hook_with("live-view", "model.*", view, |event: &Event| {
         match event.meta.get("coalesced_count") {
             Some(count) => println!(

@@ -10,12 +10,12 @@ use serde_json::Value;
 use crate::compat::Compat;
 use crate::delivery::{Delivery, HookOptions};
 use crate::dispatch::{deliver, deliver_async, DropReason, HookEntry};
-use crate::redact::{Redaction, SizeLimit};
-use crate::registry::Resolved;
 use crate::emitter::Emitter;
 use crate::event::{Event, EventError};
 use crate::hook::{HookFn, IntoAsyncHook, IntoHook};
 use crate::pattern::{PatternError, PatternSet, Patterns};
+use crate::redact::{Redaction, SizeLimit};
+use crate::registry::Resolved;
 use crate::registry::{InsertError, Registry};
 use crate::text::SharedStr;
 
@@ -82,8 +82,8 @@ impl Inner {
         let trusted = |r: &Resolved| r.hooks.iter().any(|h| !h.redacted);
         let wants_raw =
             trusted(resolved) || resolved.twin.as_ref().is_some_and(|t| trusted(&t.resolved));
-        let raw = (wants_raw && self.redaction.needs_redaction(event))
-            .then(|| Arc::new(event.clone()));
+        let raw =
+            (wants_raw && self.redaction.needs_redaction(event)).then(|| Arc::new(event.clone()));
         self.redaction.redact(event);
         raw
     }
@@ -547,7 +547,13 @@ impl EventCenter {
     /// assert_eq!(stats.hooks[0].delivered, 1);
     /// ```
     pub fn stats(&self) -> CenterStats {
-        let hooks = self.inner.registry.hooks().iter().map(|e| hook_stats(e)).collect();
+        let hooks = self
+            .inner
+            .registry
+            .hooks()
+            .iter()
+            .map(|e| hook_stats(e))
+            .collect();
         CenterStats {
             hooks,
             hook_failures: self.inner.hook_failures.load(Ordering::Relaxed),

@@ -9,8 +9,8 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
-use std::time::Duration;
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use serde_json::{json, Value};
 use tokio::sync::oneshot;
@@ -201,7 +201,12 @@ impl HookEntry {
     /// Queues `event` for this hook's worker, starting it if needed.
     fn enqueue(&self, inner: &Arc<Inner>, event: &Arc<Event>, done: Option<oneshot::Sender<()>>) {
         let worker = self.worker.get_or_init(|| {
-            Worker::start(inner, self.shared.clone(), self.hook.clone(), &self.delivery)
+            Worker::start(
+                inner,
+                self.shared.clone(),
+                self.hook.clone(),
+                &self.delivery,
+            )
         });
         self.shared.accept(1);
         let job = Job {
@@ -216,7 +221,11 @@ impl HookEntry {
 /// The event a hook sees: the redacted one, or the raw one for hooks that
 /// opted out of redaction when redaction changed something.
 #[inline]
-fn view<'a>(entry: &HookEntry, event: &'a Arc<Event>, raw: Option<&'a Arc<Event>>) -> &'a Arc<Event> {
+fn view<'a>(
+    entry: &HookEntry,
+    event: &'a Arc<Event>,
+    raw: Option<&'a Arc<Event>>,
+) -> &'a Arc<Event> {
     match raw {
         Some(raw) if !entry.redacted => raw,
         _ => event,
@@ -528,4 +537,3 @@ impl Future for Guarded<'_> {
         }
     }
 }
-

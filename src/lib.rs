@@ -114,9 +114,9 @@ pub use center::{
     global, CenterStats, Dropped, EventCenter, EventCenterBuilder, FlushReport, HookStats,
     RegisterError, RegisterErrorKind,
 };
-pub use delivery::{Delivery, HookOptions, Overflow, DEFAULT_CAPACITY};
 pub use coalesce::{is_high_frequency, CoalescePolicy};
 pub use compat::{AliasFamily, Compat, Mirror};
+pub use delivery::{Delivery, HookOptions, Overflow, DEFAULT_CAPACITY};
 pub use emitter::{Emit, Emitter};
 pub use event::{
     ErrorInfo, Event, EventError, EventErrorKind, EventId, JsonMap, Level, ParseLevelError,

@@ -1035,6 +1035,77 @@ mod tests {
         assert_eq!(copy.payload, event.payload);
     }
 
+    /// The matching rule written the slow, obvious way: build the normalized
+    /// key (remembering where each byte came from), search it with `find`.
+    fn reference_class(redaction: &Redaction, key: &str) -> Class {
+        let ascii = key.is_ascii();
+        let (normal, origin): (String, Vec<usize>) = if ascii {
+            key.char_indices()
+                .filter(|(_, c)| c.is_ascii_alphanumeric())
+                .map(|(at, c)| (c.to_ascii_lowercase(), at))
+                .unzip()
+        } else {
+            let normal: String = key
+                .chars()
+                .filter(|c| c.is_alphanumeric())
+                .flat_map(char::to_lowercase)
+                .collect();
+            let origin = (0..normal.len()).collect();
+            (normal, origin)
+        };
+        // Where the byte after normalized position `at` is, in the key the
+        // scanner sees (the raw key if ASCII, else the normalized one).
+        let raw_after = |at: usize| match at.checked_sub(1) {
+            Some(last) if ascii => origin[last] + 1,
+            _ => at,
+        };
+        let scanned = if ascii {
+            key.as_bytes()
+        } else {
+            normal.as_bytes()
+        };
+        let mut class = Class::Plain;
+        for word in redaction.words.iter() {
+            let mut from = 0;
+            while let Some(found) = normal[from..].find(&*word.text) {
+                let start = from + found;
+                from = start + 1;
+                if !word.usage_aware {
+                    return Class::Secret;
+                }
+                let rest = &normal[start + word.text.len()..];
+                let usage = TOKEN_USAGE_SUFFIXES.iter().any(|s| rest.starts_with(s))
+                    || (rest.starts_with('s')
+                        && ends_word(scanned, raw_after(start + word.text.len() + 1)));
+                if !usage {
+                    class = Class::Token;
+                }
+            }
+        }
+        class
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(4096))]
+
+        #[test]
+        fn classify_agrees_with_the_reference(
+            parts in proptest::collection::vec(
+                proptest::sample::select(&[
+                    "token", "TOKEN", "Token", "s", "S", "_", "-", " ", ".", "2", "count",
+                    "usage", "limit", "is", "iz", "type", "used", "Used", "string", "api",
+                    "Key", "key", "secret", "pass", "word", "cookie", "auth", "orization",
+                    "x", "é", "ТОКЕН", "токен", "ok", "en", "t",
+                ][..]),
+                0..7,
+            )
+        ) {
+            let key = parts.concat();
+            let redaction = Redaction::default().with_key("ТОКЕН");
+            proptest::prop_assert_eq!(redaction.classify(&key), reference_class(&redaction, &key));
+        }
+    }
+
     #[test]
     fn stages_are_shareable_across_threads() {
         fn shareable<T: Send + Sync + Clone + std::fmt::Debug>() {}
