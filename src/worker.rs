@@ -4,7 +4,7 @@
 
 use std::cell::Cell;
 use std::collections::VecDeque;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
 use std::time::{Duration, Instant};
 
@@ -63,9 +63,17 @@ pub(crate) struct Worker {
     room: Condvar,
     /// Flushers wait here for the worker to run dry.
     idle: Condvar,
+    /// Set by the emitter that makes the queue non-empty, cleared when the
+    /// worker takes it: lets the worker spin briefly before it sleeps, so a
+    /// steady stream of events does not pay a wake-up each.
+    has_jobs: AtomicBool,
     capacity: usize,
     overflow: Overflow,
 }
+
+/// How long a worker with nothing to do looks for work before it sleeps:
+/// spins doubling up to 2^9, then yields a few times (a few microseconds).
+const SPIN_STEPS: u32 = 16;
 
 impl Worker {
     /// Starts the worker thread of `hook`. If the thread cannot be started,
@@ -93,6 +101,7 @@ impl Worker {
             wake: Condvar::new(),
             room: Condvar::new(),
             idle: Condvar::new(),
+            has_jobs: AtomicBool::new(false),
             capacity,
             overflow,
         });
@@ -173,6 +182,9 @@ impl Worker {
         }
         state.jobs.push_back(job);
         let len = state.jobs.len() as u64;
+        if len == 1 {
+            self.has_jobs.store(true, Ordering::Release);
+        }
         if state.sleeping {
             state.sleeping = false;
             self.wake.notify_one();
@@ -182,6 +194,23 @@ impl Worker {
         if len > high_water.load(Ordering::Relaxed) {
             high_water.fetch_max(len, Ordering::Relaxed);
         }
+    }
+
+    /// Spins briefly for an emitter to queue something; true if one did.
+    fn spin_for_jobs(&self) -> bool {
+        for step in 0..SPIN_STEPS {
+            if self.has_jobs.load(Ordering::Acquire) {
+                return true;
+            }
+            if step < 10 {
+                for _ in 0..1u32 << step {
+                    std::hint::spin_loop();
+                }
+            } else {
+                std::thread::yield_now();
+            }
+        }
+        self.has_jobs.load(Ordering::Acquire)
     }
 
     /// Asks the worker to drain its queue and flush its coalescing buffer;
@@ -285,11 +314,14 @@ impl Body {
             }
         }
         let mut batch = VecDeque::new();
+        let mut spun = false;
         loop {
             let mut state = self.worker.lock();
             loop {
                 if !state.jobs.is_empty() {
                     std::mem::swap(&mut state.jobs, &mut batch);
+                    self.worker.has_jobs.store(false, Ordering::Relaxed);
+                    spun = false;
                     if state.blocked > 0 {
                         self.worker.room.notify_all();
                     }
@@ -315,6 +347,13 @@ impl Body {
                         return;
                     }
                     self.worker.idle.notify_all();
+                    continue;
+                }
+                if !spun {
+                    spun = true;
+                    drop(state);
+                    self.worker.spin_for_jobs();
+                    state = self.worker.lock();
                     continue;
                 }
                 let deadline = self.next_timer();
@@ -392,20 +431,26 @@ impl Body {
             return;
         }
         let Job { event, depth, done } = job;
-        let now = Instant::now();
-        // A buffer whose deadline passed while the worker was busy goes out
-        // before the next event joins a new one.
-        if let Some(summary) = self.coalescer.as_mut().and_then(|c| c.on_timer(now)) {
-            self.deliver_summary(summary, depth);
-        }
-        match self.coalescer.as_mut().map(|c| c.push(event.clone(), now)) {
+        match self.coalescer.as_mut() {
             None => self.call(&event, depth, 1),
-            Some(Step::Buffered) => {}
-            Some(Step::Deliver(event)) => self.call(&event, depth, 1),
-            Some(Step::Flush(summary)) => self.deliver_summary(summary, depth),
-            Some(Step::FlushThenDeliver(summary, event)) => {
-                self.deliver_summary(summary, depth);
-                self.call(&event, depth, 1);
+            Some(coalescer) => {
+                let now = Instant::now();
+                // A buffer whose deadline passed while the worker was busy
+                // goes out before the next event joins a new one.
+                let late = coalescer.on_timer(now);
+                let step = coalescer.push(event, now);
+                if let Some(summary) = late {
+                    self.deliver_summary(summary, depth);
+                }
+                match step {
+                    Step::Buffered => {}
+                    Step::Deliver(event) => self.call(&event, depth, 1),
+                    Step::Flush(summary) => self.deliver_summary(summary, depth),
+                    Step::FlushThenDeliver(summary, event) => {
+                        self.deliver_summary(summary, depth);
+                        self.call(&event, depth, 1);
+                    }
+                }
             }
         }
         if let Some(done) = done {
