@@ -257,8 +257,8 @@ pub(crate) fn deliver(
             _ => entry.enqueue(inner, event, None),
         }
     }
-    if let Some((twin, resolved)) = make_twin(resolved, &event, inner) {
-        deliver(inner, &resolved, twin, None, None);
+    if let Some(m) = make_twin(resolved, &event, raw.as_ref(), inner) {
+        deliver(inner, &m.resolved, m.twin, m.raw, None);
     }
 }
 
@@ -320,17 +320,27 @@ pub(crate) async fn deliver_async(
             }
         }
     }
-    if let Some((twin, resolved)) = make_twin(&resolved, &event, inner) {
-        Box::pin(deliver_async(inner, resolved, twin, None)).await;
+    if let Some(m) = make_twin(&resolved, &event, raw.as_ref(), inner) {
+        Box::pin(deliver_async(inner, m.resolved, m.twin, m.raw)).await;
     }
 }
 
-/// The twin event and its hooks, when `event` is to be mirrored.
+/// A mirrored event: the twin, its unredacted copy when the primary had
+/// one, and the twin's hooks.
+struct Mirrored {
+    twin: Arc<Event>,
+    raw: Option<Arc<Event>>,
+    resolved: Arc<Resolved>,
+}
+
+/// The twin of `event` (and of its unredacted copy `raw`, with the same id
+/// and seq), when `event` is to be mirrored.
 fn make_twin(
     resolved: &Resolved,
     event: &Event,
+    raw: Option<&Arc<Event>>,
     inner: &Inner,
-) -> Option<(Arc<Event>, Arc<Resolved>)> {
+) -> Option<Mirrored> {
     let twin = resolved.twin.as_ref()?;
     if event.is_compat_twin() {
         return None;
@@ -354,21 +364,30 @@ fn make_twin(
         "compat_family".into(),
         Value::String(twin.family.to_string()),
     );
-    let mirrored = Event {
-        event_id: EventId::at_millis(event.timestamp),
-        event_type: twin.event_type.clone(),
-        source: event.source.clone(),
-        level: event.level,
-        message: event.message.clone(),
-        payload: event.payload.clone(),
-        error: event.error.clone(),
-        run: event.run.clone(),
-        meta: Arc::new(meta),
-        timestamp: event.timestamp,
-        seq: inner.next_seq(),
-        extra: JsonMap::new(),
+    let meta = Arc::new(meta);
+    let event_id = EventId::at_millis(event.timestamp);
+    let seq = inner.next_seq();
+    let mirror = |of: &Event| {
+        Arc::new(Event {
+            event_id: event_id.clone(),
+            event_type: twin.event_type.clone(),
+            source: of.source.clone(),
+            level: of.level,
+            message: of.message.clone(),
+            payload: of.payload.clone(),
+            error: of.error.clone(),
+            run: of.run.clone(),
+            meta: meta.clone(),
+            timestamp: of.timestamp,
+            seq,
+            extra: JsonMap::new(),
+        })
     };
-    Some((Arc::new(mirrored), twin.resolved.clone()))
+    Some(Mirrored {
+        twin: mirror(event),
+        raw: raw.map(|raw| mirror(raw)),
+        resolved: twin.resolved.clone(),
+    })
 }
 
 /// Settles `count` accepted events by a delivery's outcome and reports a
