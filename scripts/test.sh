@@ -5,5 +5,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 cargo test --all-features --no-fail-fast
+
+# The registry's publication protocol, model-checked under every interleaving
+# (its own target dir, so the normal build cache stays valid).
+RUSTFLAGS="--cfg event_center_loom" CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-target}/loom" \
+  cargo test --release --lib loom_model
 cargo run --quiet --example quickstart > /dev/null
 cargo run --quiet --example delivery > /dev/null

@@ -7,7 +7,7 @@ use std::cell::Cell;
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -21,6 +21,7 @@ use crate::event::{now_millis, ErrorInfo, Event, EventId, JsonMap, Level};
 use crate::hook::{AsyncHook, BoxError, BoxFuture, Hook, HookFn, HookResult};
 use crate::pattern::PatternSet;
 use crate::registry::Resolved;
+use crate::sync::AtomicBool;
 use crate::text::SharedStr;
 use crate::worker::{Job, Worker};
 

@@ -107,6 +107,7 @@ mod pattern;
 mod redact;
 mod registry;
 mod run;
+mod sync;
 mod text;
 mod worker;
 

@@ -1,17 +1,24 @@
 //! The hook registry: an immutable snapshot swapped on register/unregister,
 //! and a resolution cache `event type -> hooks` tagged with the snapshot's
 //! generation.
+//!
+//! The publication protocol (snapshot, then cache, then generation; the
+//! cache's generation check on insert; the per-thread silent memo keyed by
+//! generation) is model-checked under every interleaving by `loom_model`,
+//! which says how to run it.
 
 use std::cell::Cell;
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
-
-use arc_swap::ArcSwap;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
 
 use crate::compat::Compat;
 use crate::dispatch::HookEntry;
+use crate::sync::{thread_local, ArcSwap, AtomicU64, Mutex, MutexGuard};
 use crate::text::SharedStr;
+
+#[cfg(all(test, event_center_loom))]
+mod loom_model;
 
 /// The resolution cache holds at most this many event types; past it, it
 /// starts over (programs that mint event types at run time stay bounded).
@@ -93,19 +100,31 @@ struct SilentMemo {
     next: Cell<usize>,
 }
 
-thread_local! {
-    static SILENT: SilentMemo = const {
+impl SilentMemo {
+    const fn new() -> SilentMemo {
         SilentMemo {
             slots: [const { Cell::new(NO_KEY) }; SILENT_SLOTS],
             next: Cell::new(0),
         }
-    };
+    }
+}
+
+#[cfg(not(all(test, event_center_loom)))]
+thread_local! {
+    static SILENT: SilentMemo = const { SilentMemo::new() };
+}
+
+// The model test's thread-locals take no `const` initializer.
+#[cfg(all(test, event_center_loom))]
+thread_local! {
+    static SILENT: SilentMemo = SilentMemo::new();
 }
 
 /// Registry generations come from one process-wide counter, so a value
-/// never names two registries or two snapshots.
+/// never names two registries or two snapshots. (Only its uniqueness
+/// matters, so it stays a plain atomic in the model test too.)
 fn next_generation() -> u64 {
-    static NEXT: AtomicU64 = AtomicU64::new(1);
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
     NEXT.fetch_add(1, Ordering::Relaxed)
 }
 
