@@ -18,6 +18,7 @@ use crate::redact::{Redaction, SizeLimit};
 use crate::registry::Resolved;
 use crate::registry::{InsertError, Registry};
 use crate::text::SharedStr;
+use crate::worker::Worker;
 
 /// The observation event center: a concurrent registry of hooks that
 /// delivers each event to those whose patterns match.
@@ -106,13 +107,20 @@ impl Inner {
     /// Stops a hook that left the registry: its worker drops what is still
     /// queued (counted as unregistered) and flushes its coalescing buffer.
     fn retire(&self, entry: &Arc<HookEntry>) {
-        if let Some(worker) = entry.worker.get() {
-            worker.close(DropReason::Unregistered);
-            self.retired
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .push(entry.clone());
+        if !entry.is_queued_or_async() {
+            return;
         }
+        // An emitter that saw the hook still active may be starting its
+        // worker right now: settle it through the same cell, so that worker
+        // (or a closed stand-in, if none was started) is the one closed here.
+        let worker = entry
+            .worker
+            .get_or_init(|| Worker::closed(DropReason::Unregistered, &entry.delivery));
+        worker.close(DropReason::Unregistered);
+        self.retired
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(entry.clone());
     }
 }
 

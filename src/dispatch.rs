@@ -199,6 +199,11 @@ impl HookEntry {
         !matches!(self.delivery, Delivery::Inline)
     }
 
+    /// Whether this hook may have a worker (queued, or async).
+    pub(crate) fn is_queued_or_async(&self) -> bool {
+        self.is_queued() || matches!(self.hook, HookFn::Async(_))
+    }
+
     /// Queues `event` for this hook's worker, starting it if needed.
     fn enqueue(&self, inner: &Arc<Inner>, event: &Arc<Event>, done: Option<oneshot::Sender<()>>) {
         let worker = self.worker.get_or_init(|| {

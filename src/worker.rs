@@ -84,30 +84,10 @@ impl Worker {
         callable: HookFn,
         delivery: &Delivery,
     ) -> Arc<Worker> {
-        let (capacity, overflow) = delivery
-            .queue()
-            .unwrap_or((crate::delivery::DEFAULT_CAPACITY, Overflow::Block));
-        let closed = center.is_shut_down().then_some(DropReason::Shutdown);
-        let worker = Arc::new(Worker {
-            state: Mutex::new(State {
-                jobs: VecDeque::new(),
-                closed,
-                sleeping: false,
-                blocked: 0,
-                flush_asked: 0,
-                flush_done: 0,
-                finished: closed.is_some(),
-            }),
-            wake: Condvar::new(),
-            room: Condvar::new(),
-            idle: Condvar::new(),
-            has_jobs: AtomicBool::new(false),
-            capacity,
-            overflow,
-        });
-        if closed.is_some() {
-            return worker;
+        if center.is_shut_down() {
+            return Worker::closed(DropReason::Shutdown, delivery);
         }
+        let worker = Worker::new(delivery, None);
         let coalescer = match delivery {
             Delivery::Coalesce { policy, .. } => Some(Coalescer::new(policy.clone())),
             _ => None,
@@ -130,6 +110,35 @@ impl Worker {
             state.finished = true;
         }
         worker
+    }
+
+    /// A worker with no thread that drops every offer for `reason`: for a
+    /// hook retired before its worker started.
+    pub(crate) fn closed(reason: DropReason, delivery: &Delivery) -> Arc<Worker> {
+        Worker::new(delivery, Some(reason))
+    }
+
+    fn new(delivery: &Delivery, closed: Option<DropReason>) -> Arc<Worker> {
+        let (capacity, overflow) = delivery
+            .queue()
+            .unwrap_or((crate::delivery::DEFAULT_CAPACITY, Overflow::Block));
+        Arc::new(Worker {
+            state: Mutex::new(State {
+                jobs: VecDeque::new(),
+                closed,
+                sleeping: false,
+                blocked: 0,
+                flush_asked: 0,
+                flush_done: 0,
+                finished: closed.is_some(),
+            }),
+            wake: Condvar::new(),
+            room: Condvar::new(),
+            idle: Condvar::new(),
+            has_jobs: AtomicBool::new(false),
+            capacity,
+            overflow,
+        })
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
