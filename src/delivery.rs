@@ -30,6 +30,9 @@ pub enum Delivery {
     Inline,
     /// A bounded FIFO queue and a worker thread of the hook's own: the emitter
     /// only queues the event. Events from one thread arrive in emit order.
+    /// The worker takes the whole queue at each wake-up, so at most twice
+    /// `capacity` events are held for the hook at once (the queue, and the
+    /// batch being handled).
     Background {
         /// How many events may wait in the queue (at least 1).
         capacity: usize,
