@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite: unit, integration and doc tests, and the examples built.
-# Needs only the Rust toolchain (cargo); installs nothing else yet.
+# Needs the Rust toolchain; the fuzz script installs cargo-fuzz (and a C++
+# compiler) when missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -10,5 +11,8 @@ cargo test --all-features --no-fail-fast
 # (its own target dir, so the normal build cache stays valid).
 RUSTFLAGS="--cfg event_center_loom" CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-target}/loom" \
   cargo test --release --lib loom_model
+# emit_json and pattern compilation under libFuzzer, 30 s per target.
+bash scripts/fuzz.sh 30
+
 cargo run --quiet --example quickstart > /dev/null
 cargo run --quiet --example delivery > /dev/null
