@@ -27,13 +27,12 @@
 //!   per event prints how many events each loses (outside criterion's
 //!   timing).
 //!
-//! The end-to-end numbers depend on the heap's layout: events are allocated
-//! by the emitting thread and freed by the worker, and when a drained batch
-//! was the top of the heap, the system allocator gives those pages back and
-//! the next batch faults them in again. That happens in
-//! `background_end_to_end` (the first group, on a fresh heap) and not in
-//! `broadcast_peer` (whose setup leaves live allocations above the batch),
-//! so the same one-hook center measures faster in the latter.
+//! The end-to-end numbers depend on the allocator: events are allocated by
+//! the emitting thread, and when the consuming thread frees them, both
+//! threads take the system allocator's arena lock for every event. The
+//! crate's workers hand handled events back to the next emit to free (see
+//! `Delivery::Background`); the hand-built peers free on the consumer, as a
+//! user's channel would.
 //!
 //! Run: `cargo bench --bench delivery`; `python3 benches/medians.py` prints
 //! the medians and ratios.

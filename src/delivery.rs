@@ -30,9 +30,13 @@ pub enum Delivery {
     Inline,
     /// A bounded FIFO queue and a worker thread of the hook's own: the emitter
     /// only queues the event. Events from one thread arrive in emit order.
-    /// The worker takes the whole queue at each wake-up, so at most twice
-    /// `capacity` events are held for the hook at once (the queue, and the
-    /// batch being handled).
+    /// The worker takes the whole queue at each wake-up, and leaves the
+    /// events of a handled batch for the next emit to free (so the thread
+    /// that allocated an event frees it, without fighting the worker for the
+    /// allocator's locks); at most three times `capacity` events are held
+    /// for the hook at once (the queue, the batch being handled and the
+    /// batch before it), and a worker with nothing to do frees what is left
+    /// before it sleeps.
     Background {
         /// How many events may wait in the queue (at least 1).
         capacity: usize,

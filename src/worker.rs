@@ -42,6 +42,10 @@ pub(crate) struct Job {
 
 struct State {
     jobs: VecDeque<Job>,
+    /// Events the worker is done with, left for the next emitter to free:
+    /// the thread that allocated an event frees it, so the two threads do
+    /// not fight over the allocator's locks (see [`Worker::offer`]).
+    spent: Vec<Arc<Event>>,
     /// Set when the queue takes no more jobs; the worker drains what it has,
     /// flushes its buffer and stops.
     closed: Option<DropReason>,
@@ -66,9 +70,38 @@ pub(crate) struct Worker {
     /// Set by the emitter that makes the queue non-empty, cleared when the
     /// worker takes it: lets the worker spin briefly before it sleeps, so a
     /// steady stream of events does not pay a wake-up each.
-    has_jobs: AtomicBool,
+    has_jobs: Padded<AtomicBool>,
     capacity: usize,
     overflow: Overflow,
+}
+
+/// Keeps a value on a cache line of its own, so the worker polling it does
+/// not pull the queue's lock away from the emitter.
+#[repr(align(128))]
+struct Padded<T>(T);
+
+impl<T> std::ops::Deref for Padded<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+/// How long a worker lets jobs gather after it sees the first one, when its
+/// previous batch was small: spin-loop hints, about a microsecond. Taking
+/// events one at a time as they arrive would move the queue's lock between
+/// the cores on every event; a short wait turns that into one move per
+/// batch.
+const LINGER_SPINS: u32 = 1 << 9;
+/// A batch at least this long means the worker is behind: it takes the next
+/// batch at once.
+const LINGER_BELOW: usize = 64;
+
+/// Lets jobs gather: see [`LINGER_SPINS`].
+fn linger() {
+    for _ in 0..LINGER_SPINS {
+        std::hint::spin_loop();
+    }
 }
 
 /// How long a worker with nothing to do looks for work before it sleeps:
@@ -100,6 +133,7 @@ impl Worker {
             coalescer,
             runtime: None,
             delivered: 0,
+            spent: Vec::new(),
         };
         let spawned = std::thread::Builder::new()
             .name(format!("event-center-hook-{}", hook.name))
@@ -125,6 +159,7 @@ impl Worker {
         Arc::new(Worker {
             state: Mutex::new(State {
                 jobs: VecDeque::new(),
+                spent: Vec::new(),
                 closed,
                 sleeping: false,
                 blocked: 0,
@@ -135,7 +170,7 @@ impl Worker {
             wake: Condvar::new(),
             room: Condvar::new(),
             idle: Condvar::new(),
-            has_jobs: AtomicBool::new(false),
+            has_jobs: Padded(AtomicBool::new(false)),
             capacity,
             overflow,
         })
@@ -198,7 +233,14 @@ impl Worker {
             state.sleeping = false;
             self.wake.notify_one();
         }
+        let spent = std::mem::take(&mut state.spent);
         drop(state);
+        // Events this thread (most likely) allocated, freed here rather than
+        // on the worker: frees and allocations then stay on one thread and
+        // its allocator cache instead of taking the allocator's lock on both
+        // threads for every event (measured: about 1.5x the end-to-end rate
+        // with glibc's allocator).
+        drop(spent);
         let high_water = &hook.counters.high_water;
         if len > high_water.load(Ordering::Relaxed) {
             high_water.fetch_max(len, Ordering::Relaxed);
@@ -306,6 +348,9 @@ struct Body {
     runtime: Option<tokio::runtime::Runtime>,
     /// Successful deliveries not yet added to the hook's counters.
     delivered: u64,
+    /// Events of the current batch the worker is done with, handed back to
+    /// the queue when it takes the next batch.
+    spent: Vec<Arc<Event>>,
 }
 
 impl Body {
@@ -324,11 +369,23 @@ impl Body {
         }
         let mut batch = VecDeque::new();
         let mut spun = false;
+        let mut taken = usize::MAX;
         loop {
+            if taken < LINGER_BELOW {
+                linger();
+            }
             let mut state = self.worker.lock();
+            // Hand the last batch's events back for an emitter to free,
+            // unless the one before is still there (no emitter came): then
+            // the worker frees this one itself, below.
+            let handed = state.spent.is_empty();
+            if handed {
+                std::mem::swap(&mut state.spent, &mut self.spent);
+            }
             loop {
                 if !state.jobs.is_empty() {
                     std::mem::swap(&mut state.jobs, &mut batch);
+                    taken = batch.len();
                     self.worker.has_jobs.store(false, Ordering::Relaxed);
                     spun = false;
                     if state.blocked > 0 {
@@ -352,7 +409,10 @@ impl Body {
                     state.flush_done = asked;
                     if state.closed.is_some() {
                         state.finished = true;
+                        let spent = std::mem::take(&mut state.spent);
                         self.worker.idle.notify_all();
+                        drop(state);
+                        drop(spent);
                         return;
                     }
                     self.worker.idle.notify_all();
@@ -361,7 +421,18 @@ impl Body {
                 if !spun {
                     spun = true;
                     drop(state);
-                    self.worker.spin_for_jobs();
+                    if self.worker.spin_for_jobs() {
+                        linger();
+                    }
+                    state = self.worker.lock();
+                    continue;
+                }
+                if !state.spent.is_empty() || !self.spent.is_empty() {
+                    // Going to sleep: nobody else will free them soon.
+                    let spent = std::mem::take(&mut state.spent);
+                    drop(state);
+                    drop(spent);
+                    self.spent.clear();
                     state = self.worker.lock();
                     continue;
                 }
@@ -390,6 +461,9 @@ impl Body {
                 }
             }
             drop(state);
+            if !handed {
+                self.spent.clear();
+            }
             for job in batch.drain(..) {
                 self.handle(job);
             }
@@ -441,7 +515,10 @@ impl Body {
         }
         let Job { event, depth, done } = job;
         match self.coalescer.as_mut() {
-            None => self.call(&event, depth, 1),
+            None => {
+                self.call(&event, depth, 1);
+                self.spent.push(event);
+            }
             Some(coalescer) => {
                 let now = Instant::now();
                 // A buffer whose deadline passed while the worker was busy
