@@ -280,22 +280,9 @@ impl Worker {
     /// false if `deadline` came first (or if called from this worker's own
     /// thread, which cannot wait for itself).
     pub(crate) fn wait_flushed(&self, ticket: u64, deadline: Instant) -> bool {
-        if CURRENT.with(Cell::get) == self as *const Worker as usize {
-            return false;
-        }
-        let mut state = self.lock();
-        while state.flush_done < ticket && !state.finished {
-            let now = Instant::now();
-            if now >= deadline {
-                return false;
-            }
-            state = self
-                .idle
-                .wait_timeout(state, deadline - now)
-                .unwrap_or_else(|p| p.into_inner())
-                .0;
-        }
-        true
+        self.wait_until(deadline, |state| {
+            state.flush_done >= ticket || state.finished
+        })
     }
 
     /// Takes no more jobs: what is queued is still handled (or dropped, for
@@ -319,11 +306,17 @@ impl Worker {
 
     /// Waits until the thread has ended; false if `deadline` came first.
     pub(crate) fn wait_finished(&self, deadline: Instant) -> bool {
+        self.wait_until(deadline, |state| state.finished)
+    }
+
+    /// Waits on `idle` until `done` holds; false if `deadline` came first or
+    /// if called from this worker's own thread, which cannot wait for itself.
+    fn wait_until(&self, deadline: Instant, done: impl Fn(&State) -> bool) -> bool {
         if CURRENT.with(Cell::get) == self as *const Worker as usize {
             return false;
         }
         let mut state = self.lock();
-        while !state.finished {
+        while !done(&state) {
             let now = Instant::now();
             if now >= deadline {
                 return false;
