@@ -103,6 +103,7 @@ mod dispatch;
 mod emitter;
 mod event;
 mod hook;
+mod integrations;
 mod pattern;
 mod redact;
 mod registry;
@@ -126,6 +127,11 @@ pub use event::{
 pub use hook::{
     AsyncHook, BoxError, BoxFuture, Hook, HookOutput, HookResult, IntoAsyncHook, IntoHook,
 };
+// integrations: capture
+// integrations: typed
+// integrations: decision
+// integrations: weni
+// integrations: wayfound
 pub use pattern::{Pattern, PatternError, PatternErrorKind, PatternSet, Patterns};
 pub use redact::{Redaction, SizeLimit};
 pub use run::{spawn, spawn_blocking, RunContext};
