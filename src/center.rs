@@ -56,6 +56,8 @@ pub(crate) struct Inner {
     /// Unregistered (or replaced) hooks whose workers may still be draining:
     /// flush and shutdown wait for them and count them.
     retired: Mutex<Vec<Arc<HookEntry>>>,
+    /// Which Rust type each typed event type string stands for.
+    pub(crate) typed: crate::integrations::typed::TypedRegistry,
 }
 
 impl Inner {
@@ -772,6 +774,7 @@ impl EventCenterBuilder {
                 size_limit: self.size_limit,
                 shut_down: AtomicBool::new(false),
                 retired: Mutex::new(Vec::new()),
+                typed: Default::default(),
             }),
         }
     }
