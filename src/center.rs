@@ -57,6 +57,7 @@ pub(crate) struct Inner {
     /// flush and shutdown wait for them and count them.
     retired: Mutex<Vec<Arc<HookEntry>>>,
     /// Which Rust type each typed event type string stands for.
+    #[allow(dead_code)] // until the typed-event module reads it
     pub(crate) typed: crate::integrations::typed::TypedRegistry,
 }
 

@@ -562,3 +562,34 @@ impl Future for Guarded<'_> {
         }
     }
 }
+
+/// Reports a verdict hook (a decision point's hook) that failed while the
+/// decision `event` was being taken, as `event_center.hook_failed` with the
+/// payload of `report_failure`, and counts it with the other hook failures.
+/// Verdict hooks are not observation hooks, so no observation hook is
+/// excluded from the report.
+pub(crate) fn report_verdict_failure(
+    inner: &Arc<Inner>,
+    hook: &str,
+    event: &Event,
+    error: ErrorInfo,
+) {
+    inner.hook_failures.fetch_add(1, Ordering::Relaxed);
+    let message = format!(
+        "hook `{hook}` failed on `{}`: {}",
+        event.event_type, error.message
+    );
+    let payload = json!({
+        "hook": hook,
+        "event_type": &*event.event_type,
+        "event_id": event.event_id.to_string(),
+    });
+    let mut report = Event::new(HOOK_FAILED)
+        .with_level(Level::Error)
+        .with_message(message)
+        .with_payload(payload)
+        .with_error(error);
+    report.run = event.run.clone();
+    // Hook ids start at 1: excluding 0 excludes nobody.
+    emit_report(inner, report, 0);
+}

@@ -130,6 +130,10 @@ pub use hook::{
 // integrations: capture
 // integrations: typed
 // integrations: decision
+pub use integrations::decision::{
+    DecisionError, DecisionErrorKind, DecisionPoint, Decisions, ErrorDisposition, Qualification,
+    Trigger, TurnEnd, VerdictAnswer,
+};
 // integrations: weni
 // integrations: wayfound
 pub use pattern::{Pattern, PatternError, PatternErrorKind, PatternSet, Patterns};
