@@ -129,6 +129,7 @@ pub use hook::{
 };
 // integrations: capture
 // integrations: typed
+pub use integrations::typed::{TypedError, TypedErrorKind, TypedEvent};
 // integrations: decision
 pub use integrations::decision::{
     DecisionError, DecisionErrorKind, DecisionPoint, Decisions, ErrorDisposition, Qualification,
