@@ -64,8 +64,8 @@ mod tests {
             let expected = format!("{y:04}-{m:02}-{d:02}T00:00:00.000Z");
             assert_eq!(iso8601_utc(day * 86_400_000), expected);
             let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-            let len = [31, if leap { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
-                [m as usize - 1];
+            let feb = if leap { 29 } else { 28 };
+            let len = [31, feb, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][m as usize - 1];
             d += 1;
             if d > len {
                 d = 1;
