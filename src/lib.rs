@@ -137,6 +137,15 @@ pub use integrations::decision::{
 };
 // integrations: weni
 // integrations: wayfound
+#[cfg(feature = "wayfound")]
+pub use integrations::wayfound::{
+    AppendSessionBody, CreateSessionBody, SizeBudget, Transcript, TranscriptEntry, TranscriptKind,
+    TranscriptMapping, TranscriptMappingBuilder, WayfoundRequest, WayfoundSession,
+};
+#[cfg(feature = "wayfound-http")]
+pub use integrations::wayfound::{
+    WayfoundClient, WayfoundError, WayfoundErrorKind, WayfoundGrade, WayfoundResponse,
+};
 pub use pattern::{Pattern, PatternError, PatternErrorKind, PatternSet, Patterns};
 pub use redact::{Redaction, SizeLimit};
 pub use run::{spawn, spawn_blocking, RunContext};
