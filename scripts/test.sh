@@ -16,3 +16,6 @@ bash scripts/fuzz.sh 30
 
 cargo run --quiet --example quickstart > /dev/null
 cargo run --quiet --example delivery > /dev/null
+cargo run --quiet --example atoms_typed_events > /dev/null
+cargo run --quiet --example minded_decisions > /dev/null
+cargo run --quiet --features wayfound --example wayfound_transcript > /dev/null
