@@ -12,6 +12,9 @@
 //! - `async_awaited_hook`: `send_async().await` to one async hook on a tokio
 //!   current-thread runtime (the loop compared with Agently; see
 //!   `benches/agently_peer.sh`).
+//! - `captured`: an emit nobody listens to inside a capture scope (built,
+//!   sealed and collected), per event over scopes of 1,024 events, and a
+//!   whole scope of one event.
 //!
 //! Run: `cargo bench --bench emit`.
 
@@ -19,7 +22,7 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::fmt;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 #[path = "support/async_counter.rs"]
@@ -286,11 +289,47 @@ fn async_awaited_hook(c: &mut Criterion) {
     group.finish();
 }
 
+fn captured(c: &mut Criterion) {
+    let center = EventCenter::new();
+    let emitter = center.emitter("Agent");
+    let one = center.capture_sync(|| emitter.emit("model.delta").send());
+    assert_eq!(one.events.len(), 1);
+
+    let mut group = c.benchmark_group("captured");
+    group.bench_function("unmatched_emit_in_capture", |b| {
+        b.iter_custom(|iters| {
+            let mut total = Duration::ZERO;
+            let mut left = iters;
+            while left > 0 {
+                let n = left.min(1024);
+                left -= n;
+                let started = Instant::now();
+                let captured = center.capture_sync(|| {
+                    for _ in 0..n {
+                        emitter.emit(black_box("model.delta")).send();
+                    }
+                });
+                total += started.elapsed();
+                assert_eq!(captured.events.len() as u64, n);
+            }
+            total
+        })
+    });
+    group.bench_function("scope_of_one_event", |b| {
+        b.iter(|| {
+            center
+                .capture_sync(|| emitter.emit(black_box("model.delta")).send())
+                .events
+        })
+    });
+    group.finish();
+}
+
 criterion_group! {
     name = emit;
     config = Criterion::default()
         .warm_up_time(Duration::from_secs(1))
         .measurement_time(Duration::from_secs(3));
-    targets = unmatched, one_inline_hook, thousand_unmatched_plus_one, async_awaited_hook
+    targets = unmatched, one_inline_hook, thousand_unmatched_plus_one, async_awaited_hook, captured
 }
 criterion_main!(emit);

@@ -19,3 +19,4 @@ cargo run --quiet --example delivery > /dev/null
 cargo run --quiet --example atoms_typed_events > /dev/null
 cargo run --quiet --example minded_decisions > /dev/null
 cargo run --quiet --features wayfound --example wayfound_transcript > /dev/null
+cargo run --quiet --features weni --example weni_tool > /dev/null

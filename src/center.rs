@@ -57,7 +57,6 @@ pub(crate) struct Inner {
     /// flush and shutdown wait for them and count them.
     retired: Mutex<Vec<Arc<HookEntry>>>,
     /// Which Rust type each typed event type string stands for.
-    #[allow(dead_code)] // until the typed-event module reads it
     pub(crate) typed: crate::integrations::typed::TypedRegistry,
 }
 
@@ -522,13 +521,23 @@ impl EventCenter {
     /// let center = EventCenter::new();
     /// center.emit_event(Event::new("replayed.event").with_timestamp(1_760_000_000_000));
     /// ```
-    pub fn emit_event(&self, mut event: Event) {
+    pub fn emit_event(&self, event: Event) {
         let inner = &self.inner;
         let event_type = event.event_type.clone();
+        let capture = crate::integrations::capture::active(inner);
+        let mut unsent = Some(event);
         inner.registry.if_listened(&event_type, |resolved| {
+            let mut event = unsent.take().expect("called once");
             let raw = inner.seal(&mut event, resolved);
-            deliver(inner, resolved, Arc::new(event), raw, None);
+            let event = Arc::new(event);
+            if let Some(capture) = &capture {
+                capture.push(inner, &event);
+            }
+            deliver(inner, resolved, event, raw, None);
         });
+        if let (Some(capture), Some(event)) = (capture, unsent) {
+            capture.push_unheard(inner, event);
+        }
     }
 
     /// [`emit_event`](EventCenter::emit_event), awaiting async hooks.
@@ -540,9 +549,22 @@ impl EventCenter {
     /// # });
     /// ```
     pub async fn emit_event_async(&self, mut event: Event) {
-        if let Some(resolved) = self.inner.registry.listened(&event.event_type) {
-            let raw = self.inner.seal(&mut event, &resolved);
-            deliver_async(&self.inner, resolved, Arc::new(event), raw).await;
+        let inner = &self.inner;
+        let capture = crate::integrations::capture::active(inner);
+        match inner.registry.listened(&event.event_type) {
+            Some(resolved) => {
+                let raw = inner.seal(&mut event, &resolved);
+                let event = Arc::new(event);
+                if let Some(capture) = &capture {
+                    capture.push(inner, &event);
+                }
+                deliver_async(inner, resolved, event, raw).await;
+            }
+            None => {
+                if let Some(capture) = capture {
+                    capture.push_unheard(inner, event);
+                }
+            }
         }
     }
 

@@ -425,12 +425,17 @@ fn report_failure(inner: &Arc<Inner>, hook: &HookShared, event: &Event, error: E
     if event.event_type.starts_with("event_center.") {
         return;
     }
+    emit_report(inner, failure_report(&hook.name, event, error), hook.id);
+}
+
+/// The `event_center.hook_failed` report of `hook` failing on `event`.
+fn failure_report(hook: &str, event: &Event, error: ErrorInfo) -> Event {
     let message = format!(
-        "hook `{}` failed on `{}`: {}",
-        hook.name, event.event_type, error.message
+        "hook `{hook}` failed on `{}`: {}",
+        event.event_type, error.message
     );
     let payload = json!({
-        "hook": &*hook.name,
+        "hook": hook,
         "event_type": &*event.event_type,
         "event_id": event.event_id.to_string(),
     });
@@ -440,7 +445,7 @@ fn report_failure(inner: &Arc<Inner>, hook: &HookShared, event: &Event, error: E
         .with_payload(payload)
         .with_error(error);
     report.run = event.run.clone();
-    emit_report(inner, report, hook.id);
+    report
 }
 
 /// Emits one of the center's own reports (source `event_center`) to every
@@ -575,21 +580,6 @@ pub(crate) fn report_verdict_failure(
     error: ErrorInfo,
 ) {
     inner.hook_failures.fetch_add(1, Ordering::Relaxed);
-    let message = format!(
-        "hook `{hook}` failed on `{}`: {}",
-        event.event_type, error.message
-    );
-    let payload = json!({
-        "hook": hook,
-        "event_type": &*event.event_type,
-        "event_id": event.event_id.to_string(),
-    });
-    let mut report = Event::new(HOOK_FAILED)
-        .with_level(Level::Error)
-        .with_message(message)
-        .with_payload(payload)
-        .with_error(error);
-    report.run = event.run.clone();
     // Hook ids start at 1: excluding 0 excludes nobody.
-    emit_report(inner, report, 0);
+    emit_report(inner, failure_report(hook, event, error), 0);
 }

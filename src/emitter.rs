@@ -8,6 +8,7 @@ use serde_json::Value;
 use crate::center::EventCenter;
 use crate::dispatch::{deliver, deliver_async};
 use crate::event::{empty_meta, now_millis, ErrorInfo, Event, EventId, JsonMap, Level};
+use crate::integrations::capture;
 use crate::run::{RunContext, TaskScope};
 use crate::text::SharedStr;
 
@@ -104,7 +105,8 @@ impl Emitter {
     }
 
     /// Starts an event of the given type; finish with [`Emit::send`] or
-    /// [`Emit::send_async`]. Nothing is built unless some hook listens.
+    /// [`Emit::send_async`]. Nothing is built unless some hook listens or a
+    /// [capture](EventCenter::capture) collects it.
     ///
     /// ```
     /// let emitter = event_center::EventCenter::new().emitter("Agent");
@@ -249,7 +251,8 @@ impl Emit<'_> {
     }
 
     /// Sets the payload from a closure, called only when some hook listens
-    /// to this event type: expensive payloads cost nothing when nobody looks.
+    /// to this event type or a [capture](EventCenter::capture) collects it:
+    /// expensive payloads cost nothing when nobody looks.
     ///
     /// ```
     /// let emitter = event_center::EventCenter::new().emitter("S");
@@ -259,7 +262,8 @@ impl Emit<'_> {
     ///     .send();
     /// ```
     pub fn payload_with(mut self, payload: impl FnOnce() -> Value) -> Self {
-        if self.emitter.center.listens_to(&self.event_type) {
+        let center = &self.emitter.center;
+        if center.listens_to(&self.event_type) || capture::is_active(&center.inner) {
             self.payload = payload();
         }
         self
@@ -324,21 +328,23 @@ impl Emit<'_> {
 
     /// Emits now: synchronous hooks run in this thread before it returns;
     /// async hooks get the event on their own workers (this never waits for
-    /// them). Does nothing, and builds nothing, when no hook listens.
+    /// them). Does nothing, and builds nothing, when no hook listens and no
+    /// [capture](EventCenter::capture) collects it.
     ///
     /// ```
     /// event_center::EventCenter::new().emitter("S").emit("a.b").send();
     /// ```
     #[inline]
     pub fn send(self) {
-        // The commonest emit, a literal type nobody listens to, ends here
-        // before anything is moved or built.
+        // The commonest emit, a literal type nobody listens to outside any
+        // capture, ends here before anything is moved or built.
         if !self
             .emitter
             .center
             .inner
             .registry
             .known_silent(&self.event_type)
+            || capture::maybe_capturing()
         {
             self.send_listened();
         } else if self.owns_nothing() {
@@ -361,15 +367,26 @@ impl Emit<'_> {
             && self.event_type.static_key().is_some()
     }
 
+    /// Builds, seals, records in the active capture (if any) and delivers.
     #[inline(never)]
     fn send_listened(mut self) {
-        let inner = &self.emitter.center.inner;
+        let emitter = self.emitter;
+        let inner = &emitter.center.inner;
         let event_type = std::mem::take(&mut self.event_type);
+        let capture = capture::active(inner);
+        let mut unsent = Some(self);
         inner.registry.if_listened(&event_type, |resolved| {
-            let mut event = Arc::new(self.build(event_type.clone()));
+            let emit = unsent.take().expect("called once");
+            let mut event = Arc::new(emit.build(event_type.clone()));
             let raw = inner.seal(Arc::get_mut(&mut event).expect("unshared"), resolved);
+            if let Some(capture) = &capture {
+                capture.push(inner, &event);
+            }
             deliver(inner, resolved, event, raw, None);
         });
+        if let (Some(capture), Some(emit)) = (capture, unsent) {
+            capture.push_unheard(inner, emit.build(event_type));
+        }
     }
 
     /// Emits and awaits every matching hook, async ones included.
@@ -383,10 +400,21 @@ impl Emit<'_> {
         let emitter = self.emitter;
         let inner = &emitter.center.inner;
         let event_type = std::mem::take(&mut self.event_type);
-        if let Some(resolved) = inner.registry.listened(&event_type) {
-            let mut event = Arc::new(self.build(event_type));
-            let raw = inner.seal(Arc::get_mut(&mut event).expect("unshared"), &resolved);
-            deliver_async(inner, resolved, event, raw).await;
+        let capture = capture::active(inner);
+        match inner.registry.listened(&event_type) {
+            Some(resolved) => {
+                let mut event = Arc::new(self.build(event_type));
+                let raw = inner.seal(Arc::get_mut(&mut event).expect("unshared"), &resolved);
+                if let Some(capture) = &capture {
+                    capture.push(inner, &event);
+                }
+                deliver_async(inner, resolved, event, raw).await;
+            }
+            None => {
+                if let Some(capture) = capture {
+                    capture.push_unheard(inner, self.build(event_type));
+                }
+            }
         }
     }
 }

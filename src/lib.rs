@@ -86,11 +86,38 @@
 //! returns, no new delivery to that hook starts (its coalescing buffer, if
 //! any, is handed over as a last summary rather than lost).
 //!
+//! ## Other platforms' event models
+//!
+//! - Scoped capture (Weni's tools): [`EventCenter::capture`] returns a
+//!   future's output and exactly the events it emitted.
+//! - Typed events (Smallest.ai Atoms): [`TypedEvent`],
+//!   [`Emitter::emit_typed`] and [`EventCenter::on`].
+//! - Decision hooks (Minded): [`Decisions`] and [`DecisionPoint`], hooks
+//!   that return verdicts and fail closed.
+//! - Session transcripts (Wayfound) and Weni's Datalake records, behind the
+//!   `wayfound` and `weni` features.
+//!
+//! ```
+//! use event_center::EventCenter;
+//!
+//! let center = EventCenter::new();
+//! let emitter = center.emitter("Tool");
+//! let captured = center.capture_sync(|| {
+//!     emitter.emit("tool.classified").payload(serde_json::json!({"label": "billing"})).send();
+//!     "done"
+//! });
+//! assert_eq!(captured.output, "done");
+//! assert_eq!(captured.events[0].payload["label"], "billing");
+//! ```
+//!
 //! ## Cargo features
 //!
 //! | feature | what it adds |
 //! |---|---|
-//! | (default) | events, patterns, registry, emitters, run lineage, compatibility layer, delivery modes, redaction |
+//! | (default) | events, patterns, registry, emitters, run lineage, compatibility layer, delivery modes, redaction, scoped capture, typed events, decision hooks |
+//! | `weni` | Weni's Datalake records from captured events (`DatalakeRecord`, `DatalakeBatch`) |
+//! | `wayfound` | Wayfound session transcripts from a run's events (`Transcript`, `TranscriptMapping`, `SizeBudget`, `WayfoundSession`) |
+//! | `wayfound-http` | `WayfoundClient`, which sends them over HTTPS |
 
 #![deny(missing_docs)]
 #![warn(rust_2018_idioms, unreachable_pub)]
@@ -128,6 +155,7 @@ pub use hook::{
     AsyncHook, BoxError, BoxFuture, Hook, HookOutput, HookResult, IntoAsyncHook, IntoHook,
 };
 // integrations: capture
+pub use integrations::capture::Captured;
 // integrations: typed
 pub use integrations::typed::{TypedError, TypedErrorKind, TypedEvent};
 // integrations: decision
@@ -136,6 +164,10 @@ pub use integrations::decision::{
     Trigger, TurnEnd, VerdictAnswer,
 };
 // integrations: weni
+#[cfg(feature = "weni")]
+pub use integrations::weni::{
+    DatalakeBatch, DatalakeError, DatalakeRecord, RejectedRecord, Violation, ViolationKind,
+};
 // integrations: wayfound
 #[cfg(feature = "wayfound")]
 pub use integrations::wayfound::{

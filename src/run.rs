@@ -1,7 +1,8 @@
 //! Run lineage: `RunContext`, the current run of a task or closure, and the
-//! spawn helpers that carry it into new tasks.
+//! spawn helpers that carry it (and the current capture) into new tasks.
 
-use std::future::Future;
+use std::future::{poll_fn, Future};
+use std::pin::pin;
 use std::sync::Arc;
 
 use serde::{Deserialize, Deserializer, Serialize};
@@ -10,6 +11,7 @@ use serde_json::Value;
 use crate::event::{
     into_object, now_millis, take_object, take_string, EventError, EventId, JsonMap,
 };
+use crate::integrations::capture::{CaptureBuffer, Polling};
 
 /// Where an event sits in the tree of runs: an agent execution, the model
 /// requests and tool calls inside it, the workflows they start.
@@ -222,7 +224,7 @@ impl RunContext {
     /// ```
     pub fn scope<F: Future>(self, future: F) -> impl Future<Output = F::Output> {
         let scope = TaskScope::current().with_run(Arc::new(self));
-        CURRENT.scope(scope, future)
+        enter(scope, future)
     }
 
     /// Runs a closure with this run as the current one (the synchronous form
@@ -236,7 +238,7 @@ impl RunContext {
     /// ```
     pub fn in_scope<R>(self, f: impl FnOnce() -> R) -> R {
         let scope = TaskScope::current().with_run(Arc::new(self));
-        CURRENT.sync_scope(scope, f)
+        enter_sync(scope, f)
     }
 
     pub(crate) fn from_json(value: Value, path: &str) -> Result<Self, EventError> {
@@ -270,11 +272,13 @@ impl<'de> Deserialize<'de> for RunContext {
     }
 }
 
-/// What follows a task: the current run (and, as the crate grows, other
-/// task-scoped state). Cloned into tasks spawned through [`spawn`].
+/// What follows a task: the current run and the capture collecting its
+/// events (see [`EventCenter::capture`](crate::EventCenter::capture)).
+/// Cloned into tasks spawned through [`spawn`].
 #[derive(Clone, Default)]
 pub(crate) struct TaskScope {
     pub(crate) run: Option<Arc<RunContext>>,
+    pub(crate) capture: Option<Arc<CaptureBuffer>>,
 }
 
 tokio::task_local! {
@@ -291,15 +295,54 @@ impl TaskScope {
         CURRENT.try_with(|scope| scope.run.clone()).ok().flatten()
     }
 
+    /// The current capture without cloning the whole scope (the emit path).
+    pub(crate) fn current_capture() -> Option<Arc<CaptureBuffer>> {
+        CURRENT
+            .try_with(|scope| scope.capture.clone())
+            .ok()
+            .flatten()
+    }
+
+    /// Whether there is a current capture and `f` holds for it (no
+    /// reference count taken).
+    pub(crate) fn current_capture_is(f: impl FnOnce(&CaptureBuffer) -> bool) -> bool {
+        CURRENT
+            .try_with(|scope| scope.capture.as_deref().is_some_and(f))
+            .unwrap_or(false)
+    }
+
     fn with_run(mut self, run: Arc<RunContext>) -> TaskScope {
         self.run = Some(run);
         self
     }
 }
 
+/// Runs `future` with `scope` as its task scope. Every task scope is set
+/// through here or [`enter_sync`], so that a scope holding a capture is
+/// counted as polled on its thread (which the emit path checks first).
+pub(crate) fn enter<F: Future>(scope: TaskScope, future: F) -> impl Future<Output = F::Output> {
+    let capturing = scope.capture.is_some();
+    let future = CURRENT.scope(scope, future);
+    async move {
+        let mut future = pin!(future);
+        poll_fn(|cx| {
+            let _polling = capturing.then(Polling::enter);
+            future.as_mut().poll(cx)
+        })
+        .await
+    }
+}
+
+/// Runs `f` with `scope` as its task scope; see [`enter`].
+pub(crate) fn enter_sync<R>(scope: TaskScope, f: impl FnOnce() -> R) -> R {
+    let _polling = scope.capture.is_some().then(Polling::enter);
+    CURRENT.sync_scope(scope, f)
+}
+
 /// Spawns a task on the current tokio runtime that carries the caller's
-/// current run, so events it emits belong to the same run. A plain
-/// `tokio::spawn` starts with no current run.
+/// current run and capture, so events it emits belong to the same run and
+/// are collected by the caller's [capture](crate::EventCenter::capture). A
+/// plain `tokio::spawn` starts with neither.
 ///
 /// Panics, like `tokio::spawn`, when called outside a tokio runtime.
 ///
@@ -324,11 +367,11 @@ where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
-    tokio::spawn(CURRENT.scope(TaskScope::current(), future))
+    tokio::spawn(enter(TaskScope::current(), future))
 }
 
 /// Runs a blocking closure on tokio's blocking pool, carrying the caller's
-/// current run like [`spawn`].
+/// current run and capture like [`spawn`].
 ///
 /// ```
 /// use event_center::RunContext;
@@ -346,5 +389,5 @@ where
     R: Send + 'static,
 {
     let scope = TaskScope::current();
-    tokio::task::spawn_blocking(move || CURRENT.sync_scope(scope, f))
+    tokio::task::spawn_blocking(move || enter_sync(scope, f))
 }

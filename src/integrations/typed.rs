@@ -23,6 +23,7 @@ use crate::delivery::{Delivery, HookOptions};
 use crate::emitter::{Emit, Emitter};
 use crate::event::{ErrorInfo, Event, Level};
 use crate::hook::{AsyncHook, BoxFuture, Hook, HookResult};
+use crate::integrations::capture;
 use crate::text::SharedStr;
 
 /// The center's own namespace: no typed event may live in it.
@@ -618,9 +619,12 @@ impl Emitter {
     pub fn emit_typed<T: TypedEvent>(&self, value: &T) -> Emit<'_> {
         let event_type = SharedStr::from_static(T::EVENT_TYPE);
         // The per-thread memo first (inlined here, as in `Emit::send`): an
-        // event type known to be silent costs no call at all.
+        // event type known to be silent costs no call at all, unless a
+        // capture will collect the event.
         let center = self.center();
-        if !center.inner.registry.known_silent(&event_type) && center.listens_to(&event_type) {
+        let listened =
+            !center.inner.registry.known_silent(&event_type) && center.listens_to(&event_type);
+        if listened || capture::is_active(&center.inner) {
             typed_payload(self.emit(event_type), value)
         } else {
             self.emit(event_type)
