@@ -3,7 +3,8 @@
 //! Groups:
 //! - `unmatched`: ~10 hooks, none listening to the emitted type (target
 //!   <= 10 ns, zero allocations: checked before benchmarking). Peer: a
-//!   `tracing::debug!` that the subscriber's level filter turns away.
+//!   `tracing::debug!` that the subscriber's level filter turns away. Also
+//!   `emit_typed` of a small struct nobody listens to (nothing serialized).
 //! - `one_inline_hook`: one matching inline hook (target <= 200 ns). Peer:
 //!   `tracing::info!` into a registry with a counting layer.
 //! - `thousand_unmatched_plus_one`: 1,000 non-matching hooks (exact names
@@ -28,7 +29,7 @@ use criterion::{black_box, criterion_group, criterion_main, Criterion};
 #[path = "support/async_counter.rs"]
 mod async_counter;
 use async_counter::async_counter_center;
-use event_center::{Event, EventCenter};
+use event_center::{Event, EventCenter, TypedEvent};
 use tracing::field::{Field, Visit};
 use tracing_subscriber::layer::{Context, SubscriberExt};
 use tracing_subscriber::Layer;
@@ -171,6 +172,17 @@ impl<S: tracing::Subscriber> Layer<S> for CountingLayer {
 // ---------------------------------------------------------------------------
 // Groups.
 
+/// A typed event for `unmatched/event_center_emit_typed`.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct TokenDelta {
+    text: String,
+    index: u32,
+}
+
+impl TypedEvent for TokenDelta {
+    const EVENT_TYPE: &'static str = "model.delta";
+}
+
 fn unmatched(c: &mut Criterion) {
     let center = EventCenter::new();
     for (i, pattern) in TEN_UNMATCHED.iter().enumerate() {
@@ -198,6 +210,15 @@ fn unmatched(c: &mut Criterion) {
     let mut group = c.benchmark_group("unmatched");
     group.bench_function("event_center", |b| {
         b.iter(|| emitter.emit(black_box("model.delta")).send())
+    });
+    // A typed event nobody listens to: nothing is serialized.
+    let delta = TokenDelta {
+        text: "Hel".to_owned(),
+        index: 3,
+    };
+    emitter.emit_typed(&delta).send();
+    group.bench_function("event_center_emit_typed", |b| {
+        b.iter(|| emitter.emit_typed(black_box(&delta)).send())
     });
 
     let events = Arc::new(AtomicU64::new(0));
