@@ -65,6 +65,13 @@ impl<In, Out> VerdictHook<In, Out> {
     }
 }
 
+/// What [`DecisionPoint::ask_every_hook`] found.
+struct Verdicts<In, Out> {
+    hooks: Arc<Vec<Arc<VerdictHook<In, Out>>>>,
+    decided_by: Vec<String>,
+    failures: Vec<(SharedStr, Box<ErrorInfo>)>,
+}
+
 /// The event types one point emits, built once.
 struct EventTypes {
     qualified: SharedStr,
@@ -370,6 +377,30 @@ impl<In, Out> DecisionPoint<In, Out> {
         answers
     }
 
+    /// Asks every hook, in registration order: the names of those whose
+    /// answer `decides` the fold, and of those that failed (verdict hooks
+    /// fail closed: a failure decides too), with the failures.
+    fn ask_every_hook(&self, input: &In, decides: impl Fn(&Out) -> bool) -> Verdicts<In, Out> {
+        let hooks = self.inner.hooks.load_full();
+        let mut decided_by = Vec::new();
+        let mut failures = Vec::new();
+        for hook in hooks.iter() {
+            match hook.answer(input) {
+                Ok(answer) if !decides(&answer) => {}
+                Ok(_) => decided_by.push(hook.name.to_string()),
+                Err(error) => {
+                    decided_by.push(hook.name.to_string());
+                    failures.push((hook.name.clone(), error));
+                }
+            }
+        }
+        Verdicts {
+            hooks,
+            decided_by,
+            failures,
+        }
+    }
+
     /// Emits the decision event (when some hook listens) and reports each
     /// failure as `event_center.hook_failed`, naming the decision event.
     fn decided(
@@ -450,19 +481,11 @@ impl<T> DecisionPoint<T, bool> {
     /// assert_eq!(q.failed(), ["crashes"]);
     /// ```
     pub fn qualify(&self, trigger: &T) -> Qualification {
-        let hooks = self.inner.hooks.load_full();
-        let mut disqualified_by = Vec::new();
-        let mut failures = Vec::new();
-        for hook in hooks.iter() {
-            match hook.answer(trigger) {
-                Ok(true) => {}
-                Ok(false) => disqualified_by.push(hook.name.to_string()),
-                Err(error) => {
-                    disqualified_by.push(hook.name.to_string());
-                    failures.push((hook.name.clone(), error));
-                }
-            }
-        }
+        let Verdicts {
+            hooks,
+            decided_by: disqualified_by,
+            failures,
+        } = self.ask_every_hook(trigger, |qualified| !qualified);
         let qualification = Qualification {
             qualified: disqualified_by.is_empty(),
             failed: failures.iter().map(|(name, _)| name.to_string()).collect(),
@@ -509,19 +532,11 @@ impl<E> DecisionPoint<E, ErrorDisposition> {
     /// assert_eq!(point.dispose(&timeout), ErrorDisposition::Continue);
     /// ```
     pub fn dispose(&self, error: &E) -> ErrorDisposition {
-        let hooks = self.inner.hooks.load_full();
-        let mut throwers = Vec::new();
-        let mut failures = Vec::new();
-        for hook in hooks.iter() {
-            match hook.answer(error) {
-                Ok(ErrorDisposition::Continue) => {}
-                Ok(ErrorDisposition::Throw) => throwers.push(hook.name.to_string()),
-                Err(failure) => {
-                    throwers.push(hook.name.to_string());
-                    failures.push((hook.name.clone(), failure));
-                }
-            }
-        }
+        let Verdicts {
+            hooks,
+            decided_by: throwers,
+            failures,
+        } = self.ask_every_hook(error, |d| d.is_throw());
         let disposition = if hooks.is_empty() || !throwers.is_empty() {
             ErrorDisposition::Throw
         } else {
