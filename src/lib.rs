@@ -135,6 +135,7 @@ mod pattern;
 mod redact;
 mod registry;
 mod run;
+mod sinks;
 mod sync;
 mod text;
 mod worker;
@@ -154,6 +155,10 @@ pub use event::{
 pub use hook::{
     AsyncHook, BoxError, BoxFuture, Hook, HookOutput, HookResult, IntoAsyncHook, IntoHook,
 };
+// sinks: jsonl
+// sinks: tracing
+// sinks: otlp
+// sinks: devtools
 // integrations: capture
 pub use integrations::capture::Captured;
 // integrations: typed
