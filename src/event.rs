@@ -540,6 +540,14 @@ pub struct Event {
     pub extra: JsonMap,
 }
 
+/// An event is a view of itself, so APIs that read events (transcripts, for
+/// one) take `Event`s, `&Event`s and `Arc<Event>`s alike.
+impl AsRef<Event> for Event {
+    fn as_ref(&self) -> &Event {
+        self
+    }
+}
+
 impl Event {
     /// An event of the given type with every other field at its default: a
     /// new id, source `"Agently"`, level INFO, the current time.

@@ -720,14 +720,6 @@ impl Transcript {
     }
 }
 
-/// An event is a view of itself, so transcripts take `Event`s, `&Event`s
-/// and `Arc<Event>`s alike.
-impl AsRef<Event> for Event {
-    fn as_ref(&self) -> &Event {
-        self
-    }
-}
-
 const CALL_ID_KEYS: [&str; 4] = ["call_id", "tool_call_id", "tool_use_id", "action_call_id"];
 const TOOL_NAME_KEYS: [&str; 5] = ["tool_name", "tool", "name", "action_name", "action"];
 const TOOL_INPUT_KEYS: [&str; 6] = [
