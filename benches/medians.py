@@ -1,5 +1,5 @@
 """Prints the median of every benchmark of `cargo bench --bench emit` and
-`cargo bench --bench delivery` (read from
+`cargo bench --bench delivery` and the sink benches (read from
 target/criterion/*/*/new/estimates.json; criterion's console line shows the
 mean), events/s for the benchmarks that declare a throughput, and the ratios
 the targets are stated in.
@@ -78,3 +78,8 @@ for n, subscribers in ((1, "1_subscribers"), (10, "10_subscribers")):
         f"broadcast_peer/event_center_{n}_hooks",
         f"broadcast_peer/tokio_broadcast_{subscribers}",
     )
+ratio(
+    "jsonl sustained: tracing-subscriber json / event_center jsonl",
+    "jsonl_sustained/tracing_subscriber_json",
+    "jsonl_sustained/event_center_jsonl",
+)

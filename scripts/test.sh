@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
 # The whole test suite: unit, integration and doc tests, and the examples built.
-# Needs the Rust toolchain; the fuzz script installs cargo-fuzz (and a C++
-# compiler) when missing.
+# Needs the Rust toolchain and python3 with venv (for the DevTools server);
+# the fuzz script installs cargo-fuzz (and a C++ compiler) when missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+# The Agently DevTools server the devtools-client tests talk to (agently-devtools
+# 0.2.0 from PyPI, in a virtualenv under target/).
+bash scripts/devtools_server.sh install
 
 cargo test --all-features --no-fail-fast
 
@@ -20,3 +24,8 @@ cargo run --quiet --example atoms_typed_events > /dev/null
 cargo run --quiet --example minded_decisions > /dev/null
 cargo run --quiet --features wayfound --example wayfound_transcript > /dev/null
 cargo run --quiet --features weni --example weni_tool > /dev/null
+cargo run --quiet --features otlp --example otlp_export > /dev/null
+# No server on port 9: the example reports what was left and exits 0.
+cargo run --quiet --features devtools-client --example devtools_forwarder -- http://127.0.0.1:9 > /dev/null
+cargo run --quiet --features jsonl --example jsonl_sink > /dev/null
+cargo run --quiet --features tracing --example tracing_bridge > /dev/null

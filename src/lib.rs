@@ -118,6 +118,10 @@
 //! | `weni` | Weni's Datalake records from captured events (`DatalakeRecord`, `DatalakeBatch`) |
 //! | `wayfound` | Wayfound session transcripts from a run's events (`Transcript`, `TranscriptMapping`, `SizeBudget`, `WayfoundSession`) |
 //! | `wayfound-http` | `WayfoundClient`, which sends them over HTTPS |
+//! | `jsonl` | the JSONL file sink with rotation and an fsync policy, and its reader (`JsonlSink`, `read_jsonl`) |
+//! | `tracing` | the tracing bridge, both ways (`EventCenterLayer`, `TracingHook`) |
+//! | `otlp` | OpenTelemetry export: events as log records, runs as spans (`OtlpExporter`; Rust 1.85) |
+//! | `devtools-client` | forwards events to an Agently DevTools server (`DevtoolsForwarder`) |
 
 #![deny(missing_docs)]
 #![warn(rust_2018_idioms, unreachable_pub)]
@@ -155,25 +159,12 @@ pub use event::{
 pub use hook::{
     AsyncHook, BoxError, BoxFuture, Hook, HookOutput, HookResult, IntoAsyncHook, IntoHook,
 };
-// sinks: jsonl
-// sinks: tracing
-// sinks: otlp
-// sinks: devtools
-// integrations: capture
 pub use integrations::capture::Captured;
-// integrations: typed
-pub use integrations::typed::{TypedError, TypedErrorKind, TypedEvent};
-// integrations: decision
 pub use integrations::decision::{
     DecisionError, DecisionErrorKind, DecisionPoint, Decisions, ErrorDisposition, Qualification,
     Trigger, TurnEnd, VerdictAnswer,
 };
-// integrations: weni
-#[cfg(feature = "weni")]
-pub use integrations::weni::{
-    DatalakeBatch, DatalakeError, DatalakeRecord, RejectedRecord, Violation, ViolationKind,
-};
-// integrations: wayfound
+pub use integrations::typed::{TypedError, TypedErrorKind, TypedEvent};
 #[cfg(feature = "wayfound")]
 pub use integrations::wayfound::{
     AppendSessionBody, CreateSessionBody, SizeBudget, Transcript, TranscriptEntry, TranscriptKind,
@@ -183,9 +174,27 @@ pub use integrations::wayfound::{
 pub use integrations::wayfound::{
     WayfoundClient, WayfoundError, WayfoundErrorKind, WayfoundGrade, WayfoundResponse,
 };
+#[cfg(feature = "weni")]
+pub use integrations::weni::{
+    DatalakeBatch, DatalakeError, DatalakeRecord, RejectedRecord, Violation, ViolationKind,
+};
 pub use pattern::{Pattern, PatternError, PatternErrorKind, PatternSet, Patterns};
 pub use redact::{Redaction, SizeLimit};
 pub use run::{spawn, spawn_blocking, RunContext};
+#[cfg(feature = "devtools-client")]
+pub use sinks::devtools::{
+    DevtoolsBackoff, DevtoolsDropped, DevtoolsError, DevtoolsErrorKind, DevtoolsForwarder,
+    DevtoolsForwarderBuilder, DevtoolsGuard, DevtoolsStats,
+};
+#[cfg(feature = "jsonl")]
+pub use sinks::jsonl::{
+    read_jsonl, BadLine, FsyncPolicy, JsonlError, JsonlErrorKind, JsonlGuard, JsonlRead, JsonlSink,
+    JsonlSinkBuilder, JsonlStats,
+};
+#[cfg(feature = "otlp")]
+pub use sinks::otlp::{OtlpError, OtlpErrorKind, OtlpExporter, OtlpExporterBuilder, OtlpGuard};
+#[cfg(feature = "tracing")]
+pub use sinks::tracing_bridge::{EventCenterLayer, TracingHook};
 pub use text::SharedStr;
 
 /// Markers that tell [`IntoHook`] and [`IntoAsyncHook`] implementations apart.
