@@ -367,6 +367,24 @@ impl EventCenterLayer {
             .then(|| with_callsite(metadata, |callsite| callsite.derived_type.clone()))
     }
 
+    /// Emits a span's start or end event, named after the span, in its run.
+    fn emit_span_event(
+        &self,
+        event_type: &'static str,
+        metadata: &'static Metadata<'static>,
+        payload: Value,
+        run: Arc<RunContext>,
+    ) {
+        let mut event = Event::new(event_type)
+            .with_source(self.source.clone())
+            .with_level(level_from_tracing(metadata.level()))
+            .with_message(metadata.name())
+            .with_payload(payload)
+            .with_run(run);
+        event.meta = with_callsite(metadata, |callsite| callsite.meta.clone());
+        self.emit(event);
+    }
+
     /// Emits `event` into the center with this thread marked as bridging.
     fn emit(&self, event: Event) {
         let _bridging = Bridging::enter();
@@ -645,15 +663,7 @@ where
             .extensions()
             .get::<SpanFields>()
             .map_or(Value::Null, |f| Value::Object(f.0.clone()));
-        let metadata = attrs.metadata();
-        let mut event = Event::new(Self::SPAN_STARTED)
-            .with_source(self.source.clone())
-            .with_level(level_from_tracing(metadata.level()))
-            .with_message(span.name())
-            .with_payload(payload)
-            .with_run(run_of(&span));
-        event.meta = with_callsite(metadata, |callsite| callsite.meta.clone());
-        self.emit(event);
+        self.emit_span_event(Self::SPAN_STARTED, attrs.metadata(), payload, run_of(&span));
     }
 
     fn on_record(&self, id: &Id, values: &Record<'_>, ctx: Context<'_, S>) {
@@ -713,15 +723,7 @@ where
             Value::Null,
             |elapsed| serde_json::json!({ "elapsed_ms": json_f64(elapsed.as_secs_f64() * 1000.0) }),
         );
-        let metadata = span.metadata();
-        let mut event = Event::new(Self::SPAN_ENDED)
-            .with_source(self.source.clone())
-            .with_level(level_from_tracing(metadata.level()))
-            .with_message(span.name())
-            .with_payload(payload)
-            .with_run(run_of(&span));
-        event.meta = with_callsite(metadata, |callsite| callsite.meta.clone());
-        self.emit(event);
+        self.emit_span_event(Self::SPAN_ENDED, span.metadata(), payload, run_of(&span));
     }
 }
 
