@@ -28,12 +28,17 @@ pub(crate) fn empty_meta() -> Arc<JsonMap> {
 
 /// Unix time in milliseconds.
 ///
-/// The system clock is read once a second per thread; in between, the time is
+/// The system clock is read every 100 ms per thread; in between, the time is
 /// the last reading plus the time elapsed on the CPU's timestamp counter
 /// (through `quanta`, which falls back to the OS clock where the counter is
 /// not reliable). That keeps millisecond precision at a fraction of a
-/// `clock_gettime` call per event.
+/// `clock_gettime` call per event. The period bounds how far an error in the
+/// counter's measured frequency can carry the time away from the system
+/// clock: with a whole second between readings, a test on a busy virtual
+/// machine saw a timestamp 2 ms behind it.
 pub(crate) fn now_millis() -> i64 {
+    /// How often each thread reads the system clock.
+    const ANCHOR_PERIOD: std::time::Duration = std::time::Duration::from_millis(100);
     /// `(counter reading, wall-clock ms, ns past that ms)` at the last anchor.
     type Anchor = Option<(quanta::Instant, i64, u64)>;
     thread_local! {
@@ -43,7 +48,7 @@ pub(crate) fn now_millis() -> i64 {
         let now = quanta::Instant::now();
         if let Some((at, millis, nanos)) = anchor.get() {
             let elapsed = now.saturating_duration_since(at);
-            if elapsed.as_secs() == 0 {
+            if elapsed < ANCHOR_PERIOD {
                 let past = nanos + u64::from(elapsed.subsec_nanos());
                 return millis + (past / 1_000_000) as i64;
             }

@@ -1,5 +1,5 @@
 //! Timestamps are Unix milliseconds that agree with the system clock, across
-//! the once-a-second re-anchoring of the fast clock.
+//! the periodic re-anchoring of the fast clock (every 100 ms per thread).
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -25,7 +25,7 @@ fn every_timestamp_lies_between_clock_readings_taken_around_its_emit() {
         .unwrap();
     let emitter = center.emitter("Clock");
 
-    // About 1.5 s in steps of 7 ms: crosses at least one re-anchoring.
+    // About 1.5 s in steps of 7 ms: crosses many re-anchorings.
     for _ in 0..210 {
         let before = system_millis();
         emitter.emit("tick").send();
