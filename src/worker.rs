@@ -238,8 +238,8 @@ impl Worker {
         // Events this thread (most likely) allocated, freed here rather than
         // on the worker: frees and allocations then stay on one thread and
         // its allocator cache instead of taking the allocator's lock on both
-        // threads for every event (measured: about 1.5x the end-to-end rate
-        // with glibc's allocator).
+        // threads for every event (measured with glibc's allocator: 2.5 to
+        // 5.4 M events/s end to end).
         drop(spent);
         let high_water = &hook.counters.high_water;
         if len > high_water.load(Ordering::Relaxed) {
