@@ -122,6 +122,8 @@
 //! | `tracing` | the tracing bridge, both ways (`EventCenterLayer`, `TracingHook`) |
 //! | `otlp` | OpenTelemetry export: events as log records, runs as spans (`OtlpExporter`; Rust 1.85) |
 //! | `devtools-client` | forwards events to an Agently DevTools server (`DevtoolsForwarder`) |
+//! | `server` | the observation server: Agently DevTools' HTTP API, SQLite store, live streams, viewer (Rust 1.89) |
+//! | `nats` | NATS JetStream: a sink publishing events, a source feeding a local center (Rust 1.89) |
 
 #![deny(missing_docs)]
 #![warn(rust_2018_idioms, unreachable_pub)]
@@ -130,6 +132,8 @@ mod center;
 mod coalesce;
 mod compat;
 mod delivery;
+#[cfg(feature = "server")]
+mod devtools;
 mod dispatch;
 mod emitter;
 mod event;
@@ -196,6 +200,10 @@ pub use sinks::otlp::{OtlpError, OtlpErrorKind, OtlpExporter, OtlpExporterBuilde
 #[cfg(feature = "tracing")]
 pub use sinks::tracing_bridge::{EventCenterLayer, TracingHook};
 pub use text::SharedStr;
+// --- server re-exports (feature server) ---
+// --- end server re-exports ---
+// --- nats re-exports (feature nats) ---
+// --- end nats re-exports ---
 
 /// Markers that tell [`IntoHook`] and [`IntoAsyncHook`] implementations apart.
 #[doc(hidden)]

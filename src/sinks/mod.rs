@@ -5,6 +5,8 @@
 pub(crate) mod devtools;
 #[cfg(feature = "jsonl")]
 pub(crate) mod jsonl;
+#[cfg(feature = "nats")]
+pub(crate) mod nats;
 #[cfg(feature = "otlp")]
 pub(crate) mod otlp;
 #[cfg(feature = "tracing")]
