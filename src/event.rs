@@ -156,6 +156,14 @@ impl EventId {
         }
     }
 
+    /// Calls `f` with the id's wire form, without allocating.
+    pub(crate) fn with_str<R>(&self, f: impl FnOnce(&str) -> R) -> R {
+        match &self.0 {
+            IdRepr::Uuid(n) => f(Self::write_hex(*n, &mut [0; 32])),
+            IdRepr::Text(s) => f(s),
+        }
+    }
+
     fn write_hex(n: u128, buf: &mut [u8; 32]) -> &str {
         const HEX: &[u8; 16] = b"0123456789abcdef";
         for (i, byte) in buf.iter_mut().enumerate() {
@@ -174,10 +182,7 @@ impl Default for EventId {
 
 impl fmt::Display for EventId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.0 {
-            IdRepr::Uuid(n) => f.pad(Self::write_hex(*n, &mut [0; 32])),
-            IdRepr::Text(s) => f.pad(s),
-        }
+        self.with_str(|id| f.pad(id))
     }
 }
 
@@ -189,10 +194,7 @@ impl fmt::Debug for EventId {
 
 impl Serialize for EventId {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        match &self.0 {
-            IdRepr::Uuid(n) => serializer.serialize_str(Self::write_hex(*n, &mut [0; 32])),
-            IdRepr::Text(s) => serializer.serialize_str(s),
-        }
+        self.with_str(|id| serializer.serialize_str(id))
     }
 }
 

@@ -553,10 +553,13 @@ impl Body {
     /// event).
     fn call(&mut self, event: &Arc<Event>, depth: u32, count: u64) {
         let outcome = call_on_worker(&self.callable, self.runtime.as_ref(), event, depth);
-        match (outcome, self.center.upgrade()) {
-            (Ok(Ok(())), _) => self.delivered += count,
-            (outcome, Some(center)) => settle(&center, &self.hook, event, outcome, count),
-            (_, None) => self.hook.failed(count),
+        if let Ok(Ok(())) = outcome {
+            self.delivered += count;
+            return;
+        }
+        match self.center.upgrade() {
+            Some(center) => settle(&center, &self.hook, event, outcome, count),
+            None => self.hook.failed(count),
         }
     }
 }
