@@ -620,15 +620,29 @@ impl EventCenter {
     pub fn flush(&self, timeout: Duration) -> FlushReport {
         let started = Instant::now();
         let deadline = started + timeout;
-        let hooks = self.inner.queued_hooks();
-        let tickets: Vec<_> = hooks
-            .iter()
-            .filter_map(|e| e.worker.get().map(|w| (w, w.ask_flush())))
-            .collect();
-        for (worker, ticket) in tickets {
-            worker.wait_flushed(ticket, deadline);
+        let mut hooks = self.inner.queued_hooks();
+        loop {
+            let tickets: Vec<_> = hooks
+                .iter()
+                .filter_map(|e| e.worker.get().map(|w| (w, w.ask_flush())))
+                .collect();
+            let mut drained = true;
+            for (worker, ticket) in tickets {
+                drained &= worker.wait_flushed(ticket, deadline);
+            }
+            // Hooks' workers may have emitted meanwhile (failure reports,
+            // relays): into hooks that had drained already, or that had no
+            // worker yet. Those are flushed in another round.
+            for entry in self.inner.queued_hooks() {
+                if !hooks.iter().any(|known| Arc::ptr_eq(known, &entry)) {
+                    hooks.push(entry);
+                }
+            }
+            let report = FlushReport::of(&hooks, started.elapsed());
+            if !drained || report.pending == 0 {
+                return report;
+            }
         }
-        FlushReport::of(&hooks, started.elapsed())
     }
 
     /// [`flush`](EventCenter::flush) from async code: waits on tokio's
