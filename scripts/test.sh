@@ -8,6 +8,8 @@ cd "$(dirname "$0")/.."
 # The Agently DevTools server the devtools-client tests talk to (agently-devtools
 # 0.2.0 from PyPI, in a virtualenv under target/).
 bash scripts/devtools_server.sh install
+# nats-server (Debian's, with JetStream) for the `nats` feature's tests.
+bash scripts/nats_server.sh install
 
 cargo test --all-features --no-fail-fast
 
@@ -29,3 +31,5 @@ cargo run --quiet --features otlp --example otlp_export > /dev/null
 cargo run --quiet --features devtools-client --example devtools_forwarder -- http://127.0.0.1:9 > /dev/null
 cargo run --quiet --features jsonl --example jsonl_sink > /dev/null
 cargo run --quiet --features tracing --example tracing_bridge > /dev/null
+# No server on port 9: the example says so and exits 0.
+cargo run --quiet --features nats --example nats_events -- nats://127.0.0.1:9 > /dev/null

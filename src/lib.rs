@@ -203,6 +203,11 @@ pub use text::SharedStr;
 // --- server re-exports (feature server) ---
 // --- end server re-exports ---
 // --- nats re-exports (feature nats) ---
+#[cfg(feature = "nats")]
+pub use sinks::nats::{
+    NatsError, NatsErrorKind, NatsGuard, NatsSink, NatsSinkBuilder, NatsSinkStats, NatsSource,
+    NatsSourceBuilder, NatsSourceStats,
+};
 // --- end nats re-exports ---
 
 /// Markers that tell [`IntoHook`] and [`IntoAsyncHook`] implementations apart.
