@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The Agently DevTools server the devtools-client tests, bench and example
-# talk to, from PyPI (agently-devtools 0.2.0) in a virtualenv of its own.
+# talk to, from PyPI (agently-devtools 0.2.0, with agently 4.1.4.10) in a
+# virtualenv of its own.
 #
 #   bash scripts/devtools_server.sh install        # create the virtualenv (once; idempotent)
 #   bash scripts/devtools_server.sh path           # print the virtualenv's directory
@@ -15,23 +16,25 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 VERSION="0.2.0"
+# Agently itself, pinned: the Agently-client test drives its ObservationBridge.
+AGENTLY_VERSION="4.1.4.10"
 VENV="${DEVTOOLS_VENV:-$PWD/target/devtools-venv}"
 
 install() {
-    if [ -x "$VENV/bin/agently-devtools" ] && [ -f "$VENV/.installed-$VERSION" ]; then
+    if [ -x "$VENV/bin/agently-devtools" ] && [ -f "$VENV/.installed-$VERSION-$AGENTLY_VERSION" ]; then
         return 0
     fi
     mkdir -p "$(dirname "$VENV")"
     # One installer at a time (tests may call this concurrently).
     exec 9>"$VENV.lock"
     flock 9
-    if [ -f "$VENV/.installed-$VERSION" ]; then
+    if [ -f "$VENV/.installed-$VERSION-$AGENTLY_VERSION" ]; then
         return 0
     fi
     rm -rf "$VENV"
     python3 -m venv "$VENV"
-    "$VENV/bin/pip" install --quiet --disable-pip-version-check "agently-devtools==$VERSION"
-    touch "$VENV/.installed-$VERSION"
+    "$VENV/bin/pip" install --quiet --disable-pip-version-check "agently-devtools==$VERSION" "agently==$AGENTLY_VERSION"
+    touch "$VENV/.installed-$VERSION-$AGENTLY_VERSION"
 }
 
 serve() {

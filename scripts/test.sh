@@ -10,6 +10,8 @@ cd "$(dirname "$0")/.."
 bash scripts/devtools_server.sh install
 # nats-server (Debian's, with JetStream) for the `nats` feature's tests.
 bash scripts/nats_server.sh install
+# Headless Chromium and chromedriver (Debian's) for the viewer's browser tests.
+bash scripts/chromium.sh
 
 cargo test --all-features --no-fail-fast
 

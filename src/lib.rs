@@ -201,6 +201,11 @@ pub use sinks::otlp::{OtlpError, OtlpErrorKind, OtlpExporter, OtlpExporterBuilde
 pub use sinks::tracing_bridge::{EventCenterLayer, TracingHook};
 pub use text::SharedStr;
 // --- server re-exports (feature server) ---
+#[cfg(feature = "server")]
+pub use devtools::{
+    ObservationServer, ObservationServerBuilder, ObservationStore, Retention, ServerError,
+    ServerErrorKind, ServerHandle, StoreExport,
+};
 // --- end server re-exports ---
 // --- nats re-exports (feature nats) ---
 #[cfg(feature = "nats")]

@@ -1,2 +1,27 @@
 //! The observation server (feature `server`): Agently DevTools' HTTP API
 //! over an embedded SQLite store, live streams and the viewer page.
+//!
+//! - [`ObservationServer`]: `/observation/ingest`, `/runs`, `/runs/{id}`,
+//!   `/runs/{id}/children`, `/runs/{id}/tree`, `/runs/{id}/events`,
+//!   `/events/recent`, `/events/{id}/raw`, `/stream` (server-sent events),
+//!   `/ws` (websocket), `/healthz`, and the viewer at `/`; Agently's query
+//!   parameters, envelopes, JSON shapes and API-key rules.
+//! - [`ObservationStore`]: the store on its own, to move events between
+//!   JSONL files and a data directory without HTTP.
+//!
+//! Every write goes through one storage thread (one transaction per batch,
+//! then published to the streams); reads use their own connections (WAL).
+
+mod compact;
+mod error;
+mod http;
+mod ingest;
+mod query;
+mod runs;
+mod server;
+mod store;
+mod stream;
+
+pub use error::{ServerError, ServerErrorKind};
+pub use server::{ObservationServer, ObservationServerBuilder, ServerHandle};
+pub use store::{ObservationStore, Retention, StoreExport};

@@ -1,0 +1,655 @@
+//! The HTTP API under `/observation`, as Agently DevTools 0.2 serves it:
+//! the same paths, query parameters, `{"status": 200, "data": ..., "msg":
+//! null}` envelope, `{"detail": ...}` errors and API-key rules.
+//!
+//! Bad input never gets a 500: a body or query value of the wrong type is a
+//! 422 in FastAPI's shape (`{"detail": [{"type", "loc", "msg"}]}`, `loc`
+//! naming the field), a body over the limit a 413. In an ingest batch with
+//! invalid events, the valid ones are stored and the answer is a 422 naming
+//! every invalid event's index and field, with `"ingested"` counting the
+//! stored ones: a client that re-sends the batch or splits it to find the
+//! bad event (Agently's bridge, this crate's forwarder) stores nothing twice,
+//! since events are deduplicated by `event_id`.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use futures_util::StreamExt;
+use regex::Regex;
+use serde::Serialize;
+use serde_json::json;
+use tokio::sync::watch;
+
+use super::compact::view;
+use super::error::{ServerError, ServerErrorKind};
+use super::ingest::{parse_body, FieldError, Loc};
+use super::query::{
+    get_event, get_run, normalize_search, query_events, query_runs, run_children, run_tree,
+    EventQuery, RunQuery,
+};
+use super::runs::RunStatus;
+use super::server::App;
+use super::stream;
+
+/// The API's path prefix.
+pub(crate) const PREFIX: &str = "/observation";
+/// Events `/events/recent` returns when no `limit` is given (Agently's).
+const RECENT_LIMIT: usize = 200;
+/// How long a shutdown waits for open requests to finish.
+pub(crate) const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
+/// Serves until the shutdown flag is set, then for at most
+/// [`SHUTDOWN_GRACE`] while open requests finish.
+pub(crate) async fn run(
+    listener: std::net::TcpListener,
+    app: Arc<App>,
+    shutdown: watch::Receiver<bool>,
+) -> Result<(), ServerError> {
+    let listener = tokio::net::TcpListener::from_std(listener)
+        .map_err(|e| ServerError::new(ServerErrorKind::Bind, e.to_string()))?;
+    let mut signal = shutdown.clone();
+    let server = axum::serve(listener, router(app)).with_graceful_shutdown(async move {
+        let _ = signal.wait_for(|stop| *stop).await;
+    });
+    let mut deadline = shutdown;
+    tokio::select! {
+        served = server => served.map_err(|e| ServerError::new(ServerErrorKind::Runtime, e.to_string())),
+        () = async move {
+            let _ = deadline.wait_for(|stop| *stop).await;
+            tokio::time::sleep(SHUTDOWN_GRACE).await;
+        } => Ok(()),
+    }
+}
+
+fn router(app: Arc<App>) -> Router {
+    Router::new()
+        .route("/", get(viewer))
+        .route("/healthz", get(healthz))
+        .route(&format!("{PREFIX}/ingest"), post(ingest))
+        .route(&format!("{PREFIX}/runs"), get(runs))
+        .route(&format!("{PREFIX}/runs/{{run_id}}"), get(one_run))
+        .route(&format!("{PREFIX}/runs/{{run_id}}/children"), get(children))
+        .route(&format!("{PREFIX}/runs/{{run_id}}/tree"), get(tree))
+        .route(&format!("{PREFIX}/runs/{{run_id}}/events"), get(run_events))
+        .route(&format!("{PREFIX}/events/recent"), get(recent_events))
+        .route(&format!("{PREFIX}/events/{{event_id}}/raw"), get(raw_event))
+        .route(&format!("{PREFIX}/stream"), get(stream::sse))
+        .route(&format!("{PREFIX}/ws"), get(stream::websocket))
+        .fallback(|| async { detail(StatusCode::NOT_FOUND, "Not Found") })
+        .method_not_allowed_fallback(|| async {
+            detail(StatusCode::METHOD_NOT_ALLOWED, "Method Not Allowed")
+        })
+        .with_state(app)
+}
+
+/// A JSON response.
+pub(crate) fn json_response(status: StatusCode, body: String) -> Response {
+    (
+        status,
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        body,
+    )
+        .into_response()
+}
+
+/// `{"detail": "..."}`, Agently's error body.
+pub(crate) fn detail(status: StatusCode, message: &str) -> Response {
+    json_response(status, json!({ "detail": message }).to_string())
+}
+
+/// 422 with FastAPI's list of bad fields.
+pub(crate) fn invalid(errors: &[FieldError]) -> Response {
+    json_response(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        json!({ "detail": errors }).to_string(),
+    )
+}
+
+fn failure(error: &ServerError) -> Response {
+    detail(StatusCode::SERVICE_UNAVAILABLE, &error.to_string())
+}
+
+/// `{"status": 200, "data": DATA, "msg": null}` around JSON text.
+fn envelope(data: &str) -> Response {
+    let mut body = String::with_capacity(data.len() + 32);
+    body.push_str("{\"status\":200,\"data\":");
+    body.push_str(data);
+    body.push_str(",\"msg\":null}");
+    json_response(StatusCode::OK, body)
+}
+
+fn envelope_of<T: Serialize>(data: &T) -> Response {
+    match serde_json::to_string(data) {
+        Ok(text) => envelope(&text),
+        Err(e) => detail(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
+    }
+}
+
+/// Why a request is refused before it is served.
+pub(crate) enum Refusal {
+    /// No valid API key (401).
+    Unauthorized,
+    /// Bad values, each named (422).
+    Invalid(Vec<FieldError>),
+}
+
+impl IntoResponse for Refusal {
+    fn into_response(self) -> Response {
+        match self {
+            Refusal::Unauthorized => unauthorized(),
+            Refusal::Invalid(errors) => invalid(&errors),
+        }
+    }
+}
+
+/// The query string, every pair in order (repeated keys kept).
+pub(crate) struct Params(Vec<(String, String)>);
+
+impl Params {
+    /// The pairs, or a 422 for a query string that does not decode.
+    pub(crate) fn from(query: QueryPairs) -> Result<Self, Refusal> {
+        match query {
+            Ok(Query(pairs)) => Ok(Params(pairs)),
+            Err(rejection) => Err(Refusal::Invalid(vec![FieldError::new(
+                "query_invalid",
+                vec![Loc::Key("query".to_owned())],
+                format!("the query string does not decode: {rejection}"),
+            )])),
+        }
+    }
+
+    /// The last value given for `name`.
+    pub(crate) fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .rev()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.as_str())
+    }
+
+    pub(crate) fn string(&self, name: &str) -> Option<String> {
+        self.get(name).map(str::to_owned)
+    }
+
+    /// Every value given for `name`, or `None` when there is none.
+    pub(crate) fn all(&self, name: &str) -> Option<Vec<String>> {
+        let values: Vec<String> = self
+            .0
+            .iter()
+            .filter(|(key, _)| key == name)
+            .map(|(_, value)| value.clone())
+            .collect();
+        (!values.is_empty()).then_some(values)
+    }
+}
+
+/// Typed reads of query parameters; every bad one is collected.
+pub(crate) struct Checked<'a> {
+    pub(crate) params: &'a Params,
+    pub(crate) errors: Vec<FieldError>,
+}
+
+impl<'a> Checked<'a> {
+    pub(crate) fn new(params: &'a Params) -> Self {
+        Checked {
+            params,
+            errors: Vec::new(),
+        }
+    }
+
+    fn bad(&mut self, kind: &'static str, name: &str, msg: String) {
+        self.errors.push(FieldError::new(
+            kind,
+            vec![Loc::Key("query".to_owned()), Loc::Key(name.to_owned())],
+            msg,
+        ));
+    }
+
+    pub(crate) fn int(&mut self, name: &str) -> Option<i64> {
+        let text = self.params.get(name)?;
+        match text.trim().parse() {
+            Ok(value) => Some(value),
+            Err(_) => {
+                self.bad(
+                    "int_parsing",
+                    name,
+                    format!("`{name}` must be an integer, got {text:?}"),
+                );
+                None
+            }
+        }
+    }
+
+    pub(crate) fn limit(&mut self) -> Option<usize> {
+        let limit = self.int("limit")?;
+        match usize::try_from(limit) {
+            Ok(limit) => Some(limit),
+            Err(_) => {
+                self.bad(
+                    "greater_than_equal",
+                    "limit",
+                    format!("`limit` must be 0 or more, got {limit}"),
+                );
+                None
+            }
+        }
+    }
+
+    pub(crate) fn boolean(&mut self, name: &str, default: bool) -> bool {
+        let Some(text) = self.params.get(name) else {
+            return default;
+        };
+        match text.trim().to_ascii_lowercase().as_str() {
+            "true" | "1" | "yes" | "on" | "t" | "y" => true,
+            "false" | "0" | "no" | "off" | "f" | "n" => false,
+            _ => {
+                self.bad(
+                    "bool_parsing",
+                    name,
+                    format!("`{name}` must be true or false, got {text:?}"),
+                );
+                default
+            }
+        }
+    }
+
+    pub(crate) fn pattern(&mut self) -> Option<Regex> {
+        let text = self.params.get("app_id_pattern")?;
+        match Regex::new(text) {
+            Ok(re) => Some(re),
+            Err(e) => {
+                self.bad(
+                    "regex_invalid",
+                    "app_id_pattern",
+                    format!("`app_id_pattern` is not a valid regular expression: {e}"),
+                );
+                None
+            }
+        }
+    }
+
+    fn status(&mut self) -> Option<RunStatus> {
+        let text = self.params.get("status")?;
+        let status = RunStatus::parse(text);
+        if status.is_none() {
+            self.bad(
+                "literal_error",
+                "status",
+                format!(
+                    "`status` must be one of unknown, running, waiting, completed, failed; got {text:?}"
+                ),
+            );
+        }
+        status
+    }
+
+    pub(crate) fn finish(self) -> Result<(), Refusal> {
+        if self.errors.is_empty() {
+            Ok(())
+        } else {
+            Err(Refusal::Invalid(self.errors))
+        }
+    }
+}
+
+/// Agently's `extract_bearer_token`: `Bearer K` gives `K`, anything else
+/// is taken whole.
+fn bearer(value: &str) -> Option<&str> {
+    let value = value.trim();
+    match value.split_once(' ') {
+        Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") && !token.is_empty() => {
+            Some(token)
+        }
+        _ => (!value.is_empty()).then_some(value),
+    }
+}
+
+/// Equality that takes as long whatever the first difference.
+fn same_key(given: &str, key: &str) -> bool {
+    given.len() == key.len()
+        && given
+            .bytes()
+            .zip(key.bytes())
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            == 0
+}
+
+/// Whether the request carries the API key (always, when none is set). As
+/// Agently: the first credential given counts, in the order
+/// `Authorization`, `X-API-Key`, `?api_key=`.
+fn authorized(app: &App, headers: &HeaderMap, params: &Params) -> bool {
+    let Some(key) = &app.api_key else {
+        return true;
+    };
+    let header = |name: header::HeaderName| headers.get(name).and_then(|v| v.to_str().ok());
+    [
+        header(header::AUTHORIZATION).and_then(bearer),
+        header(header::HeaderName::from_static("x-api-key")),
+        params.get("api_key"),
+    ]
+    .into_iter()
+    .flatten()
+    .find(|given| !given.is_empty())
+    .is_some_and(|given| same_key(given, key))
+}
+
+/// The 401 Agently answers.
+fn unauthorized() -> Response {
+    detail(StatusCode::UNAUTHORIZED, "Invalid API key.")
+}
+
+/// The parameters of an authorized request, or the response refusing it.
+pub(crate) fn admit(app: &App, headers: &HeaderMap, query: QueryPairs) -> Result<Params, Refusal> {
+    let params = Params::from(query)?;
+    if authorized(app, headers, &params) {
+        Ok(params)
+    } else {
+        Err(Refusal::Unauthorized)
+    }
+}
+
+fn now() -> i64 {
+    crate::event::now_millis()
+}
+
+/// The query string as handlers receive it.
+pub(crate) type QueryPairs = Result<Query<Vec<(String, String)>>, QueryRejection>;
+
+async fn viewer() -> Html<&'static str> {
+    Html(include_str!("viewer.html"))
+}
+
+async fn healthz() -> Response {
+    envelope(&json!({ "ok": true, "route_prefix": PREFIX }).to_string())
+}
+
+async fn ingest(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    query: QueryPairs,
+    body: Body,
+) -> Response {
+    if let Err(refused) = admit(&app, &headers, query) {
+        return refused.into_response();
+    }
+    let bytes = match read_body(body, app.body_limit).await {
+        Ok(bytes) => bytes,
+        Err(refusal) => return refusal,
+    };
+    let batch = match parse_body(&bytes) {
+        Ok(batch) => batch,
+        Err(error) => return invalid(&[error]),
+    };
+    let stored = if batch.events.is_empty() {
+        0
+    } else {
+        match app.writer.write(batch.events).await {
+            Ok(stored) => stored,
+            Err(error) => return failure(&error),
+        }
+    };
+    if batch.rejected.is_empty() {
+        envelope(&json!({ "ingested": stored }).to_string())
+    } else {
+        let errors: Vec<&FieldError> = batch.rejected.iter().map(|(_, e)| e).collect();
+        json_response(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            json!({ "detail": errors, "data": { "ingested": stored } }).to_string(),
+        )
+    }
+}
+
+/// Bodies over the limit are still read (and dropped) up to this much
+/// more, so that the client, which sends its whole body before reading,
+/// gets the 413 rather than a broken connection.
+const DRAIN_LIMIT: usize = 64 << 20;
+
+/// The body, or the answer when it is over `limit` (413) or breaks off (400).
+async fn read_body(body: Body, limit: usize) -> Result<Vec<u8>, Response> {
+    let mut chunks = body.into_data_stream();
+    let mut bytes = Vec::new();
+    let mut total = 0usize;
+    while let Some(chunk) = chunks.next().await {
+        let chunk = chunk.map_err(|e| {
+            invalid(&[FieldError::new(
+                "body_incomplete",
+                vec![Loc::Key("body".to_owned())],
+                format!("the body could not be read to its end: {e}"),
+            )])
+        })?;
+        total = total.saturating_add(chunk.len());
+        if total <= limit {
+            bytes.extend_from_slice(&chunk);
+        } else {
+            bytes = Vec::new();
+            if total > limit.saturating_add(DRAIN_LIMIT) {
+                break;
+            }
+        }
+    }
+    if total > limit {
+        return Err(json_response(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            json!({ "detail": [{
+                "type": "body_too_large",
+                "loc": ["body"],
+                "msg": format!(
+                    "the body is larger than this server's limit of {limit} bytes; send smaller batches"
+                ),
+            }]})
+            .to_string(),
+        ));
+    }
+    Ok(bytes)
+}
+
+async fn runs(State(app): State<Arc<App>>, headers: HeaderMap, query: QueryPairs) -> Response {
+    let params = match admit(&app, &headers, query) {
+        Ok(params) => params,
+        Err(refused) => return refused.into_response(),
+    };
+    let mut checked = Checked::new(&params);
+    let query = RunQuery {
+        run_id: params.string("run_id"),
+        root_run_id: params.string("root_run_id"),
+        parent_run_id: params.string("parent_run_id"),
+        run_kind: params.string("run_kind"),
+        status: checked.status(),
+        agent_id: params.string("agent_id"),
+        session_id: params.string("session_id"),
+        app_id: params.string("app_id"),
+        app_id_pattern: checked.pattern(),
+        group_id: params.string("group_id"),
+        flow_name: params.string("flow_name"),
+        search: normalize_search(params.string("search")),
+        since: checked.int("since"),
+        until: checked.int("until"),
+        limit: checked.limit(),
+    };
+    if let Err(refused) = checked.finish() {
+        return refused.into_response();
+    }
+    match app
+        .readers
+        .run(move |conn| query_runs(conn, &query, now()))
+        .await
+    {
+        Ok(records) => envelope_of(&records),
+        Err(error) => failure(&error),
+    }
+}
+
+async fn one_run(
+    State(app): State<Arc<App>>,
+    Path(run_id): Path<String>,
+    headers: HeaderMap,
+    query: QueryPairs,
+) -> Response {
+    if let Err(refused) = admit(&app, &headers, query) {
+        return refused.into_response();
+    }
+    let id = run_id.clone();
+    match app.readers.run(move |conn| get_run(conn, &id, now())).await {
+        Ok(Some(record)) => envelope_of(&record),
+        Ok(None) => detail(StatusCode::NOT_FOUND, &format!("Run '{run_id}' not found.")),
+        Err(error) => failure(&error),
+    }
+}
+
+async fn children(
+    State(app): State<Arc<App>>,
+    Path(run_id): Path<String>,
+    headers: HeaderMap,
+    query: QueryPairs,
+) -> Response {
+    if let Err(refused) = admit(&app, &headers, query) {
+        return refused.into_response();
+    }
+    match app
+        .readers
+        .run(move |conn| run_children(conn, &run_id, now()))
+        .await
+    {
+        Ok(records) => envelope_of(&records),
+        Err(error) => failure(&error),
+    }
+}
+
+async fn tree(
+    State(app): State<Arc<App>>,
+    Path(run_id): Path<String>,
+    headers: HeaderMap,
+    query: QueryPairs,
+) -> Response {
+    if let Err(refused) = admit(&app, &headers, query) {
+        return refused.into_response();
+    }
+    let id = run_id.clone();
+    match app
+        .readers
+        .run(move |conn| run_tree(conn, &id, now()))
+        .await
+    {
+        Ok(Some(tree)) => envelope_of(&tree),
+        Ok(None) => detail(StatusCode::NOT_FOUND, &format!("Run '{run_id}' not found.")),
+        Err(error) => failure(&error),
+    }
+}
+
+/// The event filters shared by `/events/recent` and `/runs/{id}/events`.
+fn event_query(
+    checked: &mut Checked<'_>,
+    run_id: Option<String>,
+    default_limit: Option<usize>,
+) -> EventQuery {
+    let params = checked.params;
+    EventQuery {
+        include_descendants: checked.boolean("include_descendants", false),
+        run_id,
+        event_types: params.all("event_types"),
+        source: params.string("source"),
+        level: params.string("level"),
+        app_id: params.string("app_id"),
+        app_id_pattern: checked.pattern(),
+        group_id: params.string("group_id"),
+        search: normalize_search(params.string("search")),
+        since: checked.int("since"),
+        until: checked.int("until"),
+        limit: checked.limit().or(default_limit),
+    }
+}
+
+/// Whether the query asks for stored payloads rather than the compact view.
+pub(crate) fn raw_mode(params: &Params) -> bool {
+    params
+        .get("payload_mode")
+        .is_some_and(|mode| mode.trim().eq_ignore_ascii_case("raw"))
+}
+
+async fn events_response(app: Arc<App>, query: EventQuery, raw: bool) -> Response {
+    let found = app
+        .readers
+        .run(move |conn| query_events(conn, &query))
+        .await;
+    match found {
+        Ok(events) => {
+            let mut data =
+                String::with_capacity(events.iter().map(|e| e.json.len() + 1).sum::<usize>() + 2);
+            data.push('[');
+            for (i, event) in events.iter().enumerate() {
+                if i > 0 {
+                    data.push(',');
+                }
+                data.push_str(&view(&event.json, event.compact, raw));
+            }
+            data.push(']');
+            envelope(&data)
+        }
+        Err(error) => failure(&error),
+    }
+}
+
+async fn run_events(
+    State(app): State<Arc<App>>,
+    Path(run_id): Path<String>,
+    headers: HeaderMap,
+    query: QueryPairs,
+) -> Response {
+    let params = match admit(&app, &headers, query) {
+        Ok(params) => params,
+        Err(refused) => return refused.into_response(),
+    };
+    let mut checked = Checked::new(&params);
+    let query = event_query(&mut checked, Some(run_id), None);
+    if let Err(refused) = checked.finish() {
+        return refused.into_response();
+    }
+    events_response(app, query, raw_mode(&params)).await
+}
+
+async fn recent_events(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    query: QueryPairs,
+) -> Response {
+    let params = match admit(&app, &headers, query) {
+        Ok(params) => params,
+        Err(refused) => return refused.into_response(),
+    };
+    let mut checked = Checked::new(&params);
+    let query = event_query(&mut checked, None, Some(RECENT_LIMIT));
+    if let Err(refused) = checked.finish() {
+        return refused.into_response();
+    }
+    events_response(app, query, raw_mode(&params)).await
+}
+
+async fn raw_event(
+    State(app): State<Arc<App>>,
+    Path(event_id): Path<String>,
+    headers: HeaderMap,
+    query: QueryPairs,
+) -> Response {
+    if let Err(refused) = admit(&app, &headers, query) {
+        return refused.into_response();
+    }
+    let id = event_id.clone();
+    match app.readers.run(move |conn| get_event(conn, &id)).await {
+        Ok(Some(json)) => envelope(&json),
+        Ok(None) => detail(
+            StatusCode::NOT_FOUND,
+            &format!("Event '{event_id}' not found."),
+        ),
+        Err(error) => failure(&error),
+    }
+}
