@@ -373,18 +373,19 @@ impl ObservationServer {
     }
 
     fn bind(&self) -> Result<TcpListener, ServerError> {
+        // Said before binding, so it is said even when binding then fails.
+        if !self.addr.ip().is_loopback() && self.api_key.is_none() {
+            eprintln!(
+                "warning: the observation server is to listen on {} without an API key: anyone \
+                 who can reach it can read and write events; give it an API key",
+                self.addr
+            );
+        }
         let listener = TcpListener::bind(self.addr)
             .map_err(|e| ServerError::new(ServerErrorKind::Bind, format!("{}: {e}", self.addr)))?;
         listener
             .set_nonblocking(true)
             .map_err(|e| ServerError::new(ServerErrorKind::Bind, format!("{}: {e}", self.addr)))?;
-        if !self.addr.ip().is_loopback() && self.api_key.is_none() {
-            eprintln!(
-                "warning: the observation server listens on {} without an API key; anyone who \
-                 can reach it can read and write events (set one with with_api_key)",
-                self.addr
-            );
-        }
         Ok(listener)
     }
 
