@@ -4,15 +4,16 @@
 //!
 //! First, outside criterion, the same 10,000 events (batches of 500 in
 //! Agently's ingest body, a run with child runs, typical payloads) are
-//! posted over loopback to a real `agently-devtools` 0.2.0 server (from the
+//! posted over loopback by two clients to a real `agently-devtools` 0.2.0 server (from the
 //! virtualenv `scripts/devtools_server.sh install` makes) and to this
 //! crate's server; the rates (events/s, from the first request until the
 //! last answer, each answered only once stored) and their ratio are printed.
 //!
 //! Groups (criterion):
-//! - `server_ingest`: one `POST /observation/ingest` of 500 new events
-//!   (fresh ids each time, bodies built outside the timing) on a
-//!   keep-alive connection; throughput in events (target >= 100,000/s).
+//! - `server_ingest`: two clients each posting one
+//!   `POST /observation/ingest` of 500 new events (fresh ids each time,
+//!   bodies built outside the timing) on a keep-alive connection;
+//!   throughput in events (target >= 100,000/s).
 //! - `server_run_tree`: `GET /observation/runs/{id}/tree` of a run with
 //!   10,000 events over 100 child runs (target < 50 ms).
 //! - `server_stream_latency`: from posting one event until a subscriber of
@@ -31,8 +32,10 @@ use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use event_center::{Event, ObservationServer, RunContext, ServerHandle};
 use serde_json::{json, Value};
 
-/// Events per ingest request, as the issue and Agently's clients use.
+/// Events per ingest request, as Agently's clients send them.
 const BATCH: usize = 500;
+/// Clients posting at once (two agent processes, say).
+const CLIENTS: usize = 2;
 
 /// `count` events of one root run and its child runs, as Agently JSON.
 fn events(root: &RunContext, count: usize, children: usize) -> Vec<Value> {
@@ -41,7 +44,8 @@ fn events(root: &RunContext, count: usize, children: usize) -> Vec<Value> {
         .collect();
     (0..count)
         .map(|i| {
-            let run = &kids[i % kids.len()];
+            // The root run's own start, then its children's events.
+            let run = if i == 0 { root } else { &kids[i % kids.len()] };
             let event = Event::new(if i % 10 == 0 {
                 "tool.called"
             } else {
@@ -65,19 +69,29 @@ fn body(events: &[Value]) -> Vec<u8> {
     .expect("a body serializes")
 }
 
-/// Posts every body to `url`'s ingest endpoint; the rate in events/s.
-fn post_all(agent: &ureq::Agent, url: &str, bodies: &[Vec<u8>], events: usize) -> f64 {
+/// Posts every body to `url`'s ingest endpoint from `CLIENTS` threads (one
+/// keep-alive connection each, the bodies dealt out in turn); the time from
+/// the first request until the last answer.
+fn post_all(url: &str, bodies: &[Vec<u8>]) -> Duration {
     let endpoint = format!("{url}/observation/ingest");
     let started = Instant::now();
-    for body in bodies {
-        let response = agent
-            .post(&endpoint)
-            .set("Content-Type", "application/json")
-            .send_bytes(body)
-            .expect("the server takes the batch");
-        assert_eq!(response.status(), 200);
-    }
-    events as f64 / started.elapsed().as_secs_f64()
+    std::thread::scope(|scope| {
+        for client in 0..CLIENTS {
+            let endpoint = &endpoint;
+            scope.spawn(move || {
+                let agent = ureq::AgentBuilder::new().build();
+                for body in bodies.iter().skip(client).step_by(CLIENTS) {
+                    let response = agent
+                        .post(endpoint)
+                        .set("Content-Type", "application/json")
+                        .send_bytes(body)
+                        .expect("the server takes the batch");
+                    assert_eq!(response.status(), 200);
+                }
+            });
+        }
+    });
+    started.elapsed()
 }
 
 fn start() -> ServerHandle {
@@ -94,17 +108,16 @@ fn side_by_side(_: &mut Criterion) {
     let root = RunContext::new("agent_execution");
     let events = events(&root, 10_000, 100);
     let bodies: Vec<Vec<u8>> = events.chunks(BATCH).map(body).collect();
-    let agent = ureq::AgentBuilder::new().build();
 
     let agently = devtools_server::DevtoolsServer::start();
-    let theirs = post_all(&agent, &agently.url(), &bodies, events.len());
+    let theirs = events.len() as f64 / post_all(&agently.url(), &bodies).as_secs_f64();
     drop(agently);
 
     let server = start();
-    let ours = post_all(&agent, &server.url(), &bodies, events.len());
+    let ours = events.len() as f64 / post_all(&server.url(), &bodies).as_secs_f64();
     println!(
-        "ingest of {} events in batches of {BATCH} over loopback: event-center {ours:.0} events/s, \
-         agently-devtools 0.2.0 {theirs:.0} events/s ({:.0}x)",
+        "ingest of {} events in batches of {BATCH} from {CLIENTS} clients over loopback: \
+         event-center {ours:.0} events/s, agently-devtools 0.2.0 {theirs:.0} events/s ({:.0}x)",
         events.len(),
         ours / theirs
     );
@@ -112,28 +125,19 @@ fn side_by_side(_: &mut Criterion) {
 
 fn ingest(c: &mut Criterion) {
     let server = start();
-    let endpoint = format!("{}/observation/ingest", server.url());
-    let agent = ureq::AgentBuilder::new().build();
+    let url = server.url();
     let root = RunContext::new("agent_execution");
     let mut group = c.benchmark_group("server_ingest");
     group
-        .throughput(Throughput::Elements(BATCH as u64))
+        .throughput(Throughput::Elements((BATCH * CLIENTS) as u64))
         .sample_size(20);
-    group.bench_function("batch_500", |b| {
+    group.bench_function("batch_500_2_clients", |b| {
         b.iter_custom(|iters| {
             // New ids every batch: a re-sent event would be skipped.
-            let bodies: Vec<Vec<u8>> = (0..iters)
+            let bodies: Vec<Vec<u8>> = (0..iters as usize * CLIENTS)
                 .map(|_| body(&events(&root, BATCH, 10)))
                 .collect();
-            let started = Instant::now();
-            for body in &bodies {
-                agent
-                    .post(&endpoint)
-                    .set("Content-Type", "application/json")
-                    .send_bytes(body)
-                    .expect("the server takes the batch");
-            }
-            started.elapsed()
+            post_all(&url, &bodies)
         })
     });
     group.finish();
@@ -143,9 +147,9 @@ fn run_tree(c: &mut Criterion) {
     let server = start();
     let root = RunContext::new("agent_execution");
     let all = events(&root, 10_000, 100);
-    let agent = ureq::AgentBuilder::new().build();
     let bodies: Vec<Vec<u8>> = all.chunks(BATCH).map(body).collect();
-    post_all(&agent, &server.url(), &bodies, all.len());
+    post_all(&server.url(), &bodies);
+    let agent = ureq::AgentBuilder::new().build();
     let tree = format!("{}/observation/runs/{}/tree", server.url(), root.run_id);
     let answer: Value = agent
         .get(&tree)
