@@ -16,7 +16,8 @@ use std::time::Duration;
 
 use axum::body::Body;
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
@@ -348,13 +349,21 @@ fn unauthorized() -> Response {
     detail(StatusCode::UNAUTHORIZED, "Invalid API key.")
 }
 
-/// The parameters of an authorized request, or the response refusing it.
-pub(crate) fn admit(app: &App, headers: &HeaderMap, query: QueryPairs) -> Result<Params, Refusal> {
-    let params = Params::from(query)?;
-    if authorized(app, headers, &params) {
-        Ok(params)
-    } else {
-        Err(Refusal::Unauthorized)
+/// The query parameters of a request whose API key (if one is required)
+/// is good: taking it as a handler argument refuses others with a 401, and
+/// a query string that does not decode with a 422.
+pub(crate) struct Admitted(pub(crate) Params);
+
+impl FromRequestParts<Arc<App>> for Admitted {
+    type Rejection = Refusal;
+
+    async fn from_request_parts(parts: &mut Parts, app: &Arc<App>) -> Result<Self, Refusal> {
+        let params = Params::from(Query::from_request_parts(parts, app).await)?;
+        if authorized(app, &parts.headers, &params) {
+            Ok(Admitted(params))
+        } else {
+            Err(Refusal::Unauthorized)
+        }
     }
 }
 
@@ -363,7 +372,7 @@ fn now() -> i64 {
 }
 
 /// The query string as handlers receive it.
-pub(crate) type QueryPairs = Result<Query<Vec<(String, String)>>, QueryRejection>;
+type QueryPairs = Result<Query<Vec<(String, String)>>, QueryRejection>;
 
 async fn viewer() -> Html<&'static str> {
     Html(include_str!("viewer.html"))
@@ -373,15 +382,7 @@ async fn healthz() -> Response {
     envelope(&json!({ "ok": true, "route_prefix": PREFIX }).to_string())
 }
 
-async fn ingest(
-    State(app): State<Arc<App>>,
-    headers: HeaderMap,
-    query: QueryPairs,
-    body: Body,
-) -> Response {
-    if let Err(refused) = admit(&app, &headers, query) {
-        return refused.into_response();
-    }
+async fn ingest(State(app): State<Arc<App>>, _: Admitted, body: Body) -> Response {
     let bytes = match read_body(body, app.body_limit).await {
         Ok(bytes) => bytes,
         Err(refusal) => return refusal,
@@ -453,11 +454,7 @@ async fn read_body(body: Body, limit: usize) -> Result<Vec<u8>, Response> {
     Ok(bytes)
 }
 
-async fn runs(State(app): State<Arc<App>>, headers: HeaderMap, query: QueryPairs) -> Response {
-    let params = match admit(&app, &headers, query) {
-        Ok(params) => params,
-        Err(refused) => return refused.into_response(),
-    };
+async fn runs(State(app): State<Arc<App>>, Admitted(params): Admitted) -> Response {
     let mut checked = Checked::new(&params);
     let query = RunQuery {
         run_id: params.string("run_id"),
@@ -489,15 +486,7 @@ async fn runs(State(app): State<Arc<App>>, headers: HeaderMap, query: QueryPairs
     }
 }
 
-async fn one_run(
-    State(app): State<Arc<App>>,
-    Path(run_id): Path<String>,
-    headers: HeaderMap,
-    query: QueryPairs,
-) -> Response {
-    if let Err(refused) = admit(&app, &headers, query) {
-        return refused.into_response();
-    }
+async fn one_run(State(app): State<Arc<App>>, Path(run_id): Path<String>, _: Admitted) -> Response {
     let id = run_id.clone();
     match app.readers.run(move |conn| get_run(conn, &id, now())).await {
         Ok(Some(record)) => envelope_of(&record),
@@ -509,12 +498,8 @@ async fn one_run(
 async fn children(
     State(app): State<Arc<App>>,
     Path(run_id): Path<String>,
-    headers: HeaderMap,
-    query: QueryPairs,
+    _: Admitted,
 ) -> Response {
-    if let Err(refused) = admit(&app, &headers, query) {
-        return refused.into_response();
-    }
     match app
         .readers
         .run(move |conn| run_children(conn, &run_id, now()))
@@ -525,15 +510,7 @@ async fn children(
     }
 }
 
-async fn tree(
-    State(app): State<Arc<App>>,
-    Path(run_id): Path<String>,
-    headers: HeaderMap,
-    query: QueryPairs,
-) -> Response {
-    if let Err(refused) = admit(&app, &headers, query) {
-        return refused.into_response();
-    }
+async fn tree(State(app): State<Arc<App>>, Path(run_id): Path<String>, _: Admitted) -> Response {
     let id = run_id.clone();
     match app
         .readers
@@ -602,13 +579,8 @@ async fn events_response(app: Arc<App>, query: EventQuery, raw: bool) -> Respons
 async fn run_events(
     State(app): State<Arc<App>>,
     Path(run_id): Path<String>,
-    headers: HeaderMap,
-    query: QueryPairs,
+    Admitted(params): Admitted,
 ) -> Response {
-    let params = match admit(&app, &headers, query) {
-        Ok(params) => params,
-        Err(refused) => return refused.into_response(),
-    };
     let mut checked = Checked::new(&params);
     let query = event_query(&mut checked, Some(run_id), None);
     if let Err(refused) = checked.finish() {
@@ -617,15 +589,7 @@ async fn run_events(
     events_response(app, query, raw_mode(&params)).await
 }
 
-async fn recent_events(
-    State(app): State<Arc<App>>,
-    headers: HeaderMap,
-    query: QueryPairs,
-) -> Response {
-    let params = match admit(&app, &headers, query) {
-        Ok(params) => params,
-        Err(refused) => return refused.into_response(),
-    };
+async fn recent_events(State(app): State<Arc<App>>, Admitted(params): Admitted) -> Response {
     let mut checked = Checked::new(&params);
     let query = event_query(&mut checked, None, Some(RECENT_LIMIT));
     if let Err(refused) = checked.finish() {
@@ -637,12 +601,8 @@ async fn recent_events(
 async fn raw_event(
     State(app): State<Arc<App>>,
     Path(event_id): Path<String>,
-    headers: HeaderMap,
-    query: QueryPairs,
+    _: Admitted,
 ) -> Response {
-    if let Err(refused) = admit(&app, &headers, query) {
-        return refused.into_response();
-    }
     let id = event_id.clone();
     match app.readers.run(move |conn| get_event(conn, &id)).await {
         Ok(Some(json)) => envelope(&json),

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use futures_util::stream::{self, StreamExt};
@@ -21,7 +21,7 @@ use tokio::sync::watch;
 use tokio_stream::wrappers::BroadcastStream;
 
 use super::compact::view;
-use super::http::{admit, detail, raw_mode, Checked, Params, QueryPairs};
+use super::http::{detail, raw_mode, Admitted, Checked, Params};
 use super::ingest::NewEvent;
 use super::query::type_aliases;
 use super::server::App;
@@ -101,15 +101,7 @@ async fn stopped(mut shutdown: watch::Receiver<bool>) {
 /// true), `event_types` (repeatable), `source`, `level`, `app_id`,
 /// `app_id_pattern`, `group_id`, `limit` (end after that many),
 /// `payload_mode`.
-pub(crate) async fn sse(
-    State(app): State<Arc<App>>,
-    headers: HeaderMap,
-    query: QueryPairs,
-) -> Response {
-    let params = match admit(&app, &headers, query) {
-        Ok(params) => params,
-        Err(refused) => return refused.into_response(),
-    };
+pub(crate) async fn sse(State(app): State<Arc<App>>, Admitted(params): Admitted) -> Response {
     let mut checked = Checked::new(&params);
     let include_descendants = checked.boolean("include_descendants", true);
     let pattern = checked.pattern();
@@ -138,14 +130,9 @@ pub(crate) async fn sse(
 /// (repeatable) for the types, as Agently names it there.
 pub(crate) async fn websocket(
     State(app): State<Arc<App>>,
-    headers: HeaderMap,
-    query: QueryPairs,
+    Admitted(params): Admitted,
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Response {
-    let params = match admit(&app, &headers, query) {
-        Ok(params) => params,
-        Err(refused) => return refused.into_response(),
-    };
     let upgrade = match upgrade {
         Ok(upgrade) => upgrade,
         Err(rejection) => {
