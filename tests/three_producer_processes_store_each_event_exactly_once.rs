@@ -11,13 +11,11 @@
 mod nats_server;
 
 use std::collections::BTreeSet;
-use std::io::Read;
-use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use event_center::{Delivery, Event, EventCenter, EventId, NatsSink, NatsSource, Overflow};
-use nats_server::NatsServer;
+use event_center::{Event, EventId, NatsSource};
+use nats_server::{producer_event_id, NatsServer, ProducerProcess};
 use serde_json::{json, Value};
 
 const PRODUCERS: u64 = 3;
@@ -32,17 +30,8 @@ const TYPES: [&str; 4] = [
     "agent.step",
 ];
 
-/// The event id of event `i` of producer `p`: known to the test up front.
-fn event_id(p: u64, i: u64) -> String {
-    format!("{p:08x}{i:024x}")
-}
-
 fn main() {
-    if let Ok(url) = std::env::var("NATS_PRODUCER_URL") {
-        let index = std::env::var("NATS_PRODUCER_INDEX")
-            .expect("NATS_PRODUCER_INDEX")
-            .parse()
-            .expect("a producer number");
+    if let Some((url, index)) = nats_server::producer_role() {
         produce(&url, index);
         return;
     }
@@ -54,89 +43,27 @@ fn main() {
 /// One producer: 10,000 events through the sink, then the first 1,000
 /// again with the same ids; prints the sink's numbers.
 fn produce(url: &str, producer: u64) {
-    let center = EventCenter::new();
-    let guard = NatsSink::builder(url)
-        .with_prefix(PREFIX)
-        .with_stream(STREAM)
-        .with_delivery(Delivery::background(65_536, Overflow::Block))
-        .build()
-        .expect("the sink connects")
-        .register(&center, "nats")
-        .expect("the sink registers");
     let events: Vec<Event> = (0..PER_PRODUCER)
         .map(|i| {
             let mut event = Event::new(TYPES[(i % 4) as usize])
                 .with_source(format!("producer-{producer}"))
                 .with_payload(json!({"producer": producer, "i": i}));
-            event.event_id = EventId::parse(&event_id(producer, i));
+            event.event_id = EventId::parse(&producer_event_id(producer, i));
             event
         })
         .collect();
     let started = Instant::now();
-    for event in &events {
-        center.emit_event(event.clone());
-    }
-    // A retry of a batch already sent: the same ids, published again.
-    for event in &events[..REPUBLISHED as usize] {
-        center.emit_event(event.clone());
-    }
-    let stats = guard.shutdown(Duration::from_secs(60));
-    let seconds = started.elapsed().as_secs_f64();
+    let (stats, dropped) = nats_server::publish(url, PREFIX, STREAM, &events, REPUBLISHED as usize);
     let line = json!({
-        "seconds": seconds,
+        "seconds": started.elapsed().as_secs_f64(),
         "accepted": stats.accepted,
         "published": stats.published,
         "duplicates": stats.duplicates,
         "lost": stats.lost,
         "pending": stats.pending,
-        "dropped": center.stats().hooks.iter().map(|h| h.dropped.total()).sum::<u64>(),
+        "dropped": dropped,
     });
     println!("{line}");
-}
-
-/// A producer process, killed if the test gives up on it.
-struct Producer(Child);
-
-impl Drop for Producer {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-impl Producer {
-    fn spawn(url: &str, index: u64) -> Self {
-        let child = Command::new(std::env::current_exe().expect("this test's binary"))
-            .env("NATS_PRODUCER_URL", url)
-            .env("NATS_PRODUCER_INDEX", index.to_string())
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("start a producer process");
-        Producer(child)
-    }
-
-    /// Waits (bounded) for the producer and returns its numbers.
-    fn finish(mut self, deadline: Instant) -> Value {
-        loop {
-            if let Some(status) = self.0.try_wait().expect("wait for a producer") {
-                let mut out = String::new();
-                self.0
-                    .stdout
-                    .take()
-                    .expect("piped stdout")
-                    .read_to_string(&mut out)
-                    .expect("read the producer's output");
-                assert!(status.success(), "a producer failed ({status}): {out}");
-                return serde_json::from_str(out.trim()).expect("the producer's numbers");
-            }
-            assert!(
-                Instant::now() < deadline,
-                "a producer did not finish in time"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
 }
 
 fn three_producer_processes_store_each_event_exactly_once() {
@@ -144,15 +71,18 @@ fn three_producer_processes_store_each_event_exactly_once() {
     let url = server.url();
     let total = PRODUCERS * PER_PRODUCER;
     let expected: BTreeSet<String> = (0..PRODUCERS)
-        .flat_map(|p| (0..PER_PRODUCER).map(move |i| event_id(p, i)))
+        .flat_map(|p| (0..PER_PRODUCER).map(move |i| producer_event_id(p, i)))
         .collect();
 
     let started = Instant::now();
-    let producers: Vec<Producer> = (0..PRODUCERS).map(|p| Producer::spawn(&url, p)).collect();
+    let producers: Vec<ProducerProcess> = (0..PRODUCERS)
+        .map(|p| ProducerProcess::spawn(&url, p))
+        .collect();
     let deadline = started + Duration::from_secs(180);
     let mut slowest: f64 = 0.0;
     for producer in producers {
-        let stats = producer.finish(deadline);
+        let out = producer.finish(deadline);
+        let stats: Value = serde_json::from_str(out.trim()).expect("the producer's numbers");
         slowest = slowest.max(stats["seconds"].as_f64().expect("seconds"));
         let count = |key: &str| stats[key].as_u64().expect(key);
         assert_eq!(count("accepted"), PER_PRODUCER + REPUBLISHED, "{stats}");

@@ -222,3 +222,95 @@ pub fn distinct(ids: &[String]) -> BTreeSet<String> {
     assert_eq!(set.len(), ids.len(), "some ids came more than once");
     set
 }
+
+/// The event id of event `i` of producer `p`: known to a test up front.
+pub fn producer_event_id(p: u64, i: u64) -> String {
+    format!("{p:08x}{i:024x}")
+}
+
+/// The NATS URL and producer number this process was started with by
+/// [`ProducerProcess::spawn`], if it was: a `harness = false` test's main
+/// then acts as that producer instead of running the test.
+pub fn producer_role() -> Option<(String, u64)> {
+    let url = std::env::var("NATS_PRODUCER_URL").ok()?;
+    let index = std::env::var("NATS_PRODUCER_INDEX")
+        .expect("NATS_PRODUCER_INDEX is set with NATS_PRODUCER_URL")
+        .parse()
+        .expect("a producer number");
+    Some((url, index))
+}
+
+/// This test binary run again as producer `index` (see [`producer_role`]),
+/// killed if the test gives up on it.
+pub struct ProducerProcess(Child);
+
+impl Drop for ProducerProcess {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl ProducerProcess {
+    pub fn spawn(url: &str, index: u64) -> Self {
+        let child = Command::new(std::env::current_exe().expect("this test's binary"))
+            .env("NATS_PRODUCER_URL", url)
+            .env("NATS_PRODUCER_INDEX", index.to_string())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("start a producer process");
+        ProducerProcess(child)
+    }
+
+    /// Waits (until `deadline`) for the producer to succeed; returns what
+    /// it printed.
+    pub fn finish(mut self, deadline: Instant) -> String {
+        loop {
+            if let Some(status) = self.0.try_wait().expect("wait for a producer") {
+                let mut out = String::new();
+                std::io::Read::read_to_string(
+                    &mut self.0.stdout.take().expect("piped stdout"),
+                    &mut out,
+                )
+                .expect("read the producer's output");
+                assert!(status.success(), "a producer failed ({status}): {out}");
+                return out;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "a producer did not finish in time"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+/// Publishes `events` through a `NatsSink` (a blocking background queue)
+/// to `prefix` in `stream`, then the first `republished` of them again with
+/// the same ids, as a retry would; returns the sink's numbers once it shut
+/// down, and how many events the center dropped.
+pub fn publish(
+    url: &str,
+    prefix: &str,
+    stream: &str,
+    events: &[event_center::Event],
+    republished: usize,
+) -> (event_center::NatsSinkStats, u64) {
+    use event_center::{Delivery, EventCenter, NatsSink, Overflow};
+    let center = EventCenter::new();
+    let guard = NatsSink::builder(url)
+        .with_prefix(prefix)
+        .with_stream(stream)
+        .with_delivery(Delivery::background(65_536, Overflow::Block))
+        .build()
+        .expect("the sink connects")
+        .register(&center, "nats")
+        .expect("the sink registers");
+    for event in events.iter().chain(&events[..republished]) {
+        center.emit_event(event.clone());
+    }
+    let stats = guard.shutdown(Duration::from_secs(60));
+    let dropped = center.stats().hooks.iter().map(|h| h.dropped.total()).sum();
+    (stats, dropped)
+}
