@@ -30,13 +30,14 @@ pub enum Delivery {
     Inline,
     /// A bounded FIFO queue and a worker thread of the hook's own: the emitter
     /// only queues the event. Events from one thread arrive in emit order.
-    /// The worker takes the whole queue at each wake-up, and leaves the
-    /// events of a handled batch for the next emit to free (so the thread
-    /// that allocated an event frees it, without fighting the worker for the
-    /// allocator's locks); at most three times `capacity` events are held
-    /// for the hook at once (the queue, the batch being handled and the
-    /// batch before it), and a worker with nothing to do frees what is left
-    /// before it sleeps.
+    /// The worker takes the whole queue at each wake-up, and hands the
+    /// events it has handled back to the emits that follow, each freeing
+    /// one (so the thread that allocated an event frees it, without
+    /// fighting the worker for the allocator's locks). At most four times
+    /// `capacity` events are held for the hook at once: the queue, the
+    /// batch being handled and the handled events not yet freed (at most
+    /// twice `capacity`); a worker frees what is left itself once no emit
+    /// has come for 20 ms.
     Background {
         /// How many events may wait in the queue (at least 1).
         capacity: usize,
