@@ -43,7 +43,7 @@ pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
 ///
 /// let center = EventCenter::new();
 /// let counter = Arc::new(Counter(AtomicUsize::new(0)));
-/// center.register_hook("counter", "model.*", counter.clone() as Arc<dyn Hook>).unwrap();
+/// center.register_hook("counter", "model.*", counter.clone()).unwrap();
 /// center.emitter("Planner").emit("model.completed").send();
 /// assert_eq!(counter.0.load(Ordering::Relaxed), 1);
 /// ```
@@ -142,9 +142,29 @@ impl<E: Into<BoxError>> HookOutput for Result<(), E> {
 
 /// Anything [`EventCenter::register_hook`](crate::EventCenter::register_hook)
 /// accepts: a closure taking `&Event` (annotate its argument:
-/// `|event: &Event| ...`), a value implementing [`Hook`], or an
-/// `Arc<dyn Hook>` / `Box<dyn Hook>`. The marker type `M` only tells the
-/// implementations apart; it is inferred.
+/// `|event: &Event| ...`), a value implementing [`Hook`], an `Arc` of one
+/// (keep a clone to read the hook's state while it is registered, as in
+/// [`Hook`]'s example), or an `Arc<dyn Hook>` / `Box<dyn Hook>`. The marker
+/// type `M` only tells the implementations apart; it is inferred.
+///
+/// ```
+/// use std::sync::Arc;
+/// use event_center::{Event, EventCenter, Hook, HookResult};
+///
+/// struct Quiet;
+/// impl Hook for Quiet {
+///     fn on_event(&self, _event: &Arc<Event>) -> HookResult {
+///         Ok(())
+///     }
+/// }
+///
+/// let center = EventCenter::new();
+/// center.register_hook("closure", "*", |e: &Event| println!("{}", e.event_type)).unwrap();
+/// center.register_hook("value", "*", Quiet).unwrap();
+/// center.register_hook("shared", "*", Arc::new(Quiet)).unwrap();
+/// center.register_hook("boxed", "*", Box::new(Quiet) as Box<dyn Hook>).unwrap();
+/// assert_eq!(center.stats().hooks.len(), 4);
+/// ```
 pub trait IntoHook<M>: Sized {
     /// Converts into a shared hook.
     fn into_hook(self) -> Arc<dyn Hook>;
@@ -159,6 +179,9 @@ pub struct ValueMarker;
 /// Marker for hook trait objects (see [`IntoHook`]).
 #[doc(hidden)]
 pub struct DynMarker;
+/// Marker for shared hook values, `Arc<H>` (see [`IntoHook`]).
+#[doc(hidden)]
+pub struct SharedMarker;
 
 struct FnHook<F>(F);
 
@@ -194,6 +217,12 @@ impl IntoHook<DynMarker> for Arc<dyn Hook> {
     }
 }
 
+impl<H: Hook> IntoHook<SharedMarker> for Arc<H> {
+    fn into_hook(self) -> Arc<dyn Hook> {
+        self
+    }
+}
+
 impl IntoHook<DynMarker> for Box<dyn Hook> {
     fn into_hook(self) -> Arc<dyn Hook> {
         Arc::from(self)
@@ -203,7 +232,7 @@ impl IntoHook<DynMarker> for Box<dyn Hook> {
 /// Anything [`EventCenter::register_async_hook`](crate::EventCenter::register_async_hook)
 /// accepts: a closure taking `Arc<Event>` and returning a future (annotate
 /// its argument: `|event: Arc<Event>| async move { ... }`), a value
-/// implementing [`AsyncHook`], or an `Arc<dyn AsyncHook>`.
+/// implementing [`AsyncHook`], an `Arc` of one, or an `Arc<dyn AsyncHook>`.
 pub trait IntoAsyncHook<M>: Sized {
     /// Converts into a shared async hook.
     fn into_async_hook(self) -> Arc<dyn AsyncHook>;
@@ -237,6 +266,12 @@ where
 impl<H: AsyncHook> IntoAsyncHook<ValueMarker> for H {
     fn into_async_hook(self) -> Arc<dyn AsyncHook> {
         Arc::new(self)
+    }
+}
+
+impl<H: AsyncHook> IntoAsyncHook<SharedMarker> for Arc<H> {
+    fn into_async_hook(self) -> Arc<dyn AsyncHook> {
+        self
     }
 }
 

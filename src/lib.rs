@@ -218,5 +218,5 @@ pub use sinks::nats::{
 /// Markers that tell [`IntoHook`] and [`IntoAsyncHook`] implementations apart.
 #[doc(hidden)]
 pub mod markers {
-    pub use crate::hook::{ClosureMarker, DynMarker, ValueMarker};
+    pub use crate::hook::{ClosureMarker, DynMarker, SharedMarker, ValueMarker};
 }

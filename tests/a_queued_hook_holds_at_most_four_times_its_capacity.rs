@@ -35,12 +35,7 @@ fn events_held_for_a_queued_hook_stay_within_four_times_its_capacity() {
         let watcher = Arc::new(Watcher::default());
         let options = HookOptions::new().with_delivery(Delivery::background(CAPACITY, overflow));
         center
-            .register_hook_with(
-                "watcher",
-                "work.*",
-                options,
-                watcher.clone() as Arc<dyn Hook>,
-            )
+            .register_hook_with("watcher", "work.*", options, watcher.clone())
             .unwrap();
         let emitter = center.emitter("Agent");
         let mut most = 0;

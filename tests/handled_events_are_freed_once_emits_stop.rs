@@ -37,12 +37,7 @@ fn the_worker_frees_the_handled_events_once_no_emit_comes() {
     let watcher = Arc::new(Watcher::default());
     let options = HookOptions::new().with_delivery(Delivery::background(1_024, Overflow::Block));
     center
-        .register_hook_with(
-            "watcher",
-            "work.*",
-            options,
-            watcher.clone() as Arc<dyn Hook>,
-        )
+        .register_hook_with("watcher", "work.*", options, watcher.clone())
         .unwrap();
 
     let emitter = center.emitter("Agent");
