@@ -2,6 +2,14 @@
 //! the same paths, query parameters, `{"status": 200, "data": ..., "msg":
 //! null}` envelope, `{"detail": ...}` errors and API-key rules.
 //!
+//! Routes: `POST /ingest`; `GET /runs`, `/runs/{id}`, `/runs/{id}/children`,
+//! `/runs/{id}/tree`, `/runs/{id}/events`, `/events/recent`,
+//! `/events/{id}/raw`; `POST /flows/register` (a flow definition, answered
+//! with Agently's payload) and `GET /flows/resolve?flow_name=&app_id=&group_id=`
+//! (the group's definition, else the app-level one, else 404); `GET
+//! /stream` (server-sent events) and `/ws` (websocket); and, outside the
+//! prefix, `/healthz` and the viewer at `/`.
+//!
 //! Bad input never gets a 500: a body or query value of the wrong type is a
 //! 422 in FastAPI's shape (`{"detail": [{"type", "loc", "msg"}]}`, `loc`
 //! naming the field), a body over the limit a 413. In an ingest batch with
@@ -9,7 +17,8 @@
 //! every invalid event's index and field, with `"ingested"` counting the
 //! stored ones: a client that re-sends the batch or splits it to find the
 //! bad event (Agently's bridge, this crate's forwarder) stores nothing twice,
-//! since events are deduplicated by `event_id`.
+//! since events are deduplicated by `event_id`. A blank `flow_name` is a
+//! 422 naming it (Agently answers 500).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -30,6 +39,7 @@ use tokio::sync::watch;
 
 use super::compact::view;
 use super::error::{ServerError, ServerErrorKind};
+use super::flows::{parse_registration, resolve, FlowKey};
 use super::ingest::{parse_body, FieldError, Loc};
 use super::query::{
     get_event, get_run, normalize_search, query_events, query_runs, run_children, run_tree,
@@ -81,6 +91,8 @@ fn router(app: Arc<App>) -> Router {
         .route(&format!("{PREFIX}/runs/{{run_id}}/events"), get(run_events))
         .route(&format!("{PREFIX}/events/recent"), get(recent_events))
         .route(&format!("{PREFIX}/events/{{event_id}}/raw"), get(raw_event))
+        .route(&format!("{PREFIX}/flows/register"), post(register_flow))
+        .route(&format!("{PREFIX}/flows/resolve"), get(resolve_flow))
         .route(&format!("{PREFIX}/stream"), get(stream::sse))
         .route(&format!("{PREFIX}/ws"), get(stream::websocket))
         .fallback(|| async { detail(StatusCode::NOT_FOUND, "Not Found") })
@@ -609,6 +621,52 @@ async fn raw_event(
         Ok(None) => detail(
             StatusCode::NOT_FOUND,
             &format!("Event '{event_id}' not found."),
+        ),
+        Err(error) => failure(&error),
+    }
+}
+
+async fn register_flow(State(app): State<Arc<App>>, _: Admitted, body: Body) -> Response {
+    let bytes = match read_body(body, app.body_limit).await {
+        Ok(bytes) => bytes,
+        Err(refusal) => return refusal,
+    };
+    let flow = match parse_registration(&bytes) {
+        Ok(flow) => flow,
+        Err(errors) => return invalid(&errors),
+    };
+    match app.writer.register_flow(flow).await {
+        Ok(payload) => envelope(&payload),
+        Err(error) => failure(&error),
+    }
+}
+
+async fn resolve_flow(State(app): State<Arc<App>>, Admitted(params): Admitted) -> Response {
+    let at = || {
+        vec![
+            Loc::Key("query".to_owned()),
+            Loc::Key("flow_name".to_owned()),
+        ]
+    };
+    let Some(flow_name) = params.string("flow_name") else {
+        return invalid(&[FieldError::new(
+            "missing",
+            at(),
+            "`flow_name` is required: the name of the flow to resolve",
+        )]);
+    };
+    let Some(key) = FlowKey::new(params.get("app_id"), params.get("group_id"), &flow_name) else {
+        return invalid(&[FieldError::new(
+            "string_too_short",
+            at(),
+            "`flow_name` must not be blank: give the flow's name",
+        )]);
+    };
+    match app.readers.run(move |conn| resolve(conn, &key)).await {
+        Ok(Some(payload)) => envelope(&payload),
+        Ok(None) => detail(
+            StatusCode::NOT_FOUND,
+            &format!("Flow definition '{flow_name}' not found."),
         ),
         Err(error) => failure(&error),
     }

@@ -358,7 +358,7 @@ pub(crate) fn parse_rust_events(events: &[crate::Event]) -> Result<Vec<NewEvent>
 }
 
 /// A string or null; the JSON type found otherwise.
-fn optional_string(raw: &RawValue) -> Result<Option<Cow<'_, str>>, &'static str> {
+pub(crate) fn optional_string(raw: &RawValue) -> Result<Option<Cow<'_, str>>, &'static str> {
     match serde_json::from_str::<Option<BStr<'_>>>(raw.get()) {
         Ok(value) => Ok(value.map(|s| s.0)),
         Err(_) => Err(raw_type(raw)),

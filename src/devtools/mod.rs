@@ -3,9 +3,10 @@
 //!
 //! - [`ObservationServer`]: `/observation/ingest`, `/runs`, `/runs/{id}`,
 //!   `/runs/{id}/children`, `/runs/{id}/tree`, `/runs/{id}/events`,
-//!   `/events/recent`, `/events/{id}/raw`, `/stream` (server-sent events),
-//!   `/ws` (websocket), `/healthz`, and the viewer at `/`; Agently's query
-//!   parameters, envelopes, JSON shapes and API-key rules.
+//!   `/events/recent`, `/events/{id}/raw`, `/flows/register`,
+//!   `/flows/resolve`, `/stream` (server-sent events), `/ws` (websocket),
+//!   `/healthz`, and the viewer at `/`; Agently's query parameters,
+//!   envelopes, JSON shapes and API-key rules.
 //! - [`ObservationStore`]: the store on its own, to move events between
 //!   JSONL files and a data directory without HTTP.
 //!
@@ -14,6 +15,7 @@
 
 mod compact;
 mod error;
+mod flows;
 mod http;
 mod ingest;
 mod query;

@@ -15,6 +15,7 @@ use tokio::sync::{broadcast, oneshot, watch};
 use crate::event::Event;
 
 use super::error::{ServerError, ServerErrorKind};
+use super::flows::Flow;
 use super::http;
 use super::ingest::{parse_rust_events, NewEvent};
 use super::store::{connect, db_path, ObservationStore, Retention};
@@ -48,11 +49,16 @@ enum Job {
         events: Vec<NewEvent>,
         reply: Box<dyn FnOnce(Result<usize, ServerError>) + Send>,
     },
+    RegisterFlow {
+        flow: Flow,
+        reply: oneshot::Sender<Result<String, ServerError>>,
+    },
     Stop,
 }
 
 /// The storage thread: it owns the write connection, stores each batch in
-/// one transaction, then publishes the new events to the streams.
+/// one transaction, then publishes the new events to the streams; flow
+/// definitions are stored there too.
 #[derive(Clone)]
 pub(crate) struct Writer {
     jobs: mpsc::Sender<Job>,
@@ -73,16 +79,24 @@ impl Writer {
                     .name("observation-checkpoint".to_owned())
                     .spawn(move || checkpoint_until(&path, &stopped))
                     .ok();
-                while let Ok(Job::Write { events, reply }) = queue.recv() {
-                    let result = store.write(events).map(|fresh| {
-                        let stored = fresh.len();
-                        if stored > 0 {
-                            // Nobody listening is fine.
-                            let _ = published.send(Arc::new(fresh));
+                loop {
+                    match queue.recv() {
+                        Ok(Job::Write { events, reply }) => {
+                            let result = store.write(events).map(|fresh| {
+                                let stored = fresh.len();
+                                if stored > 0 {
+                                    // Nobody listening is fine.
+                                    let _ = published.send(Arc::new(fresh));
+                                }
+                                stored
+                            });
+                            reply(result);
                         }
-                        stored
-                    });
-                    reply(result);
+                        Ok(Job::RegisterFlow { flow, reply }) => {
+                            let _ = reply.send(store.register_flow(&flow));
+                        }
+                        Ok(Job::Stop) | Err(_) => break,
+                    }
                 }
                 drop(stop_checkpoints);
                 if let Some(checkpointer) = checkpointer {
@@ -115,6 +129,15 @@ impl Writer {
             .send(Job::Write { events, reply })
             .map_err(|_| ServerError::stopped())?;
         rx.recv().map_err(|_| ServerError::stopped())?
+    }
+
+    /// Stores a flow definition; resolves to its payload once committed.
+    pub(crate) async fn register_flow(&self, flow: Flow) -> Result<String, ServerError> {
+        let (reply, rx) = oneshot::channel();
+        self.jobs
+            .send(Job::RegisterFlow { flow, reply })
+            .map_err(|_| ServerError::stopped())?;
+        rx.await.map_err(|_| ServerError::stopped())?
     }
 
     fn stop(&self) {
@@ -206,8 +229,8 @@ impl Drop for DataDir {
 }
 
 /// An observation server: Agently DevTools' `/observation` HTTP API
-/// (ingest, runs, run trees, events, server-sent events and a websocket)
-/// over a SQLite store, and the viewer page at `/`.
+/// (ingest, runs, run trees, events, flow definitions, server-sent events
+/// and a websocket) over a SQLite store, and the viewer page at `/`.
 ///
 /// Existing Agently clients (its `ObservationBridge`, this crate's
 /// `DevtoolsForwarder`) work against it unchanged. Build one with
@@ -449,7 +472,7 @@ impl ObservationServerBuilder {
     }
 
     /// The directory of the SQLite store (created if missing); the events
-    /// survive restarts on the same directory.
+    /// and flow definitions survive restarts on the same directory.
     ///
     /// ```
     /// let dir = tempfile::tempdir().unwrap();

@@ -1,6 +1,8 @@
 //! The SQLite store: events keyed by `event_id` (a re-sent event is stored
 //! once) with their JSON text and indexed columns, and the run records kept
-//! up to date by each batch, in one transaction per batch.
+//! up to date by each batch, in one transaction per batch; and the flow
+//! definitions registered or declared by events (see `flows.rs`), which
+//! retention never deletes.
 //!
 //! Events are indexed by run, type, level and time (each with the time, so
 //! filtered lists come out in order). Their root and parent run ids are
@@ -16,6 +18,7 @@ use rusqlite::{params, Connection, OptionalExtension, Row, Transaction};
 use crate::event::Event;
 
 use super::error::{ServerError, ServerErrorKind};
+use super::flows::{self, Flow};
 use super::ingest::{parse_rust_events, NewEvent};
 use super::runs::{RunRecord, RunStatus};
 
@@ -75,6 +78,13 @@ CREATE TABLE IF NOT EXISTS runs (
 CREATE INDEX IF NOT EXISTS runs_by_update ON runs (updated_at);
 CREATE INDEX IF NOT EXISTS runs_by_parent ON runs (parent_run_id);
 CREATE INDEX IF NOT EXISTS runs_by_root ON runs (root_run_id);
+CREATE TABLE IF NOT EXISTS flows (
+    app_id TEXT NOT NULL,
+    group_id TEXT NOT NULL,
+    flow_name TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    PRIMARY KEY (app_id, group_id, flow_name)
+) WITHOUT ROWID;
 ";
 
 /// How much the store keeps: beyond a cap, the oldest events are deleted
@@ -342,6 +352,7 @@ impl ObservationStore {
         let tx = self.conn.transaction()?;
         let fresh = insert_events(&tx, events)?;
         update_runs(&tx, &fresh)?;
+        flows::capture(&tx, &fresh, crate::event::now_millis())?;
         let mut count = self.count + fresh.len() as u64;
         let mut bytes = self.bytes + fresh.iter().map(|e| e.json.len() as u64).sum::<u64>();
         enforce(&tx, self.retention, &mut count, &mut bytes)?;
@@ -349,6 +360,11 @@ impl ObservationStore {
         self.count = count;
         self.bytes = bytes;
         Ok(fresh)
+    }
+
+    /// Stores (or replaces) a flow definition; returns its payload.
+    pub(crate) fn register_flow(&mut self, flow: &Flow) -> Result<String, ServerError> {
+        Ok(flows::save(&self.conn, flow, crate::event::now_millis())?)
     }
 }
 
