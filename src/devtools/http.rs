@@ -20,7 +20,7 @@
 //! since events are deduplicated by `event_id`. A blank `flow_name` is a
 //! 422 naming it (Agently answers 500).
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use axum::body::Body;
@@ -43,7 +43,7 @@ use super::flows::{parse_registration, resolve, FlowKey};
 use super::ingest::{parse_body, FieldError, Loc};
 use super::query::{
     get_event, get_run, normalize_search, query_events, query_runs, run_children, run_tree,
-    EventQuery, RunQuery,
+    EventQuery, RunQuery, NATIVE_SUFFIXES, WORKFLOW_SUFFIXES,
 };
 use super::runs::RunStatus;
 use super::server::App;
@@ -386,8 +386,14 @@ fn now() -> i64 {
 /// The query string as handlers receive it.
 type QueryPairs = Result<Query<Vec<(String, String)>>, QueryRejection>;
 
+/// The viewer page, built once: its type filter gets the TriggerFlow alias
+/// tables the server's own filters use, so the two match the same events.
 async fn viewer() -> Html<&'static str> {
-    Html(include_str!("viewer.html"))
+    static PAGE: OnceLock<String> = OnceLock::new();
+    Html(PAGE.get_or_init(|| {
+        let aliases = json!({ "workflow": WORKFLOW_SUFFIXES, "native": NATIVE_SUFFIXES });
+        include_str!("viewer.html").replacen("/*TRIGGERFLOW_ALIASES*/null", &aliases.to_string(), 1)
+    }))
 }
 
 async fn healthz() -> Response {

@@ -13,7 +13,7 @@ use super::runs::{Resolver, RunRecord, RunStatus};
 use super::store::{run_from_row, RUN_COLUMNS};
 
 /// TriggerFlow suffixes whose `workflow.*` names are aliases (Agently DevTools' list).
-const WORKFLOW_SUFFIXES: [&str; 18] = [
+pub(crate) const WORKFLOW_SUFFIXES: [&str; 18] = [
     "definition_declared",
     "execution_started",
     "execution_completed",
@@ -34,7 +34,7 @@ const WORKFLOW_SUFFIXES: [&str; 18] = [
     "result_set",
 ];
 /// TriggerFlow suffixes whose `trigger_flow.*` names are aliases.
-const NATIVE_SUFFIXES: [&str; 3] = ["signal", "handler_dispatch", "annotation"];
+pub(crate) const NATIVE_SUFFIXES: [&str; 3] = ["signal", "handler_dispatch", "annotation"];
 
 /// An event type and its TriggerFlow aliases (`workflow.*`,
 /// `trigger_flow.*`, `triggerflow.*`), as Agently DevTools matches them.
