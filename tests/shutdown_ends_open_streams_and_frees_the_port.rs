@@ -22,7 +22,7 @@ fn shutdown_ends_open_streams_and_frees_the_port() {
     let events: Vec<_> = (0..100)
         .map(|i| event_center::Event::new(format!("step.{i}")))
         .collect();
-    assert_eq!(handle.ingest(events).unwrap(), 100);
+    assert_eq!(handle.ingest(&events).unwrap(), 100);
 
     // Read until all 100 have arrived, then on to the stream's end.
     let (arrived, all_there) = std::sync::mpsc::channel();

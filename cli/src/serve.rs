@@ -145,11 +145,10 @@ fn store_batch(
     events: Vec<Event>,
     fan_in: &mut FanIn,
 ) -> Result<(), ServerError> {
-    let stored =
-        tokio::task::block_in_place(|| store_valid(events, |batch| handle.ingest(batch.to_vec())))
-            .inspect_err(|error| {
-                eprintln!("serve: a batch from NATS was not stored ({error}); it comes again");
-            })?;
+    let stored = tokio::task::block_in_place(|| store_valid(events, |batch| handle.ingest(batch)))
+        .inspect_err(|error| {
+            eprintln!("serve: a batch from NATS was not stored ({error}); it comes again");
+        })?;
     for (event, field) in &stored.invalid {
         eprintln!(
             "serve: event {} (`{}`) from NATS cannot be stored: field `{field}` is not valid; \

@@ -249,7 +249,7 @@ impl Drop for DataDir {
 ///     .unwrap()
 ///     .start()
 ///     .unwrap();
-/// assert_eq!(server.ingest(vec![Event::new("agent.started")]).unwrap(), 1);
+/// assert_eq!(server.ingest(&[Event::new("agent.started")]).unwrap(), 1);
 /// println!("listening on {}", server.url());
 /// server.shutdown();
 /// ```
@@ -574,7 +574,7 @@ impl ObservationServerBuilder {
 /// let server = ObservationServer::builder().with_port(0).build().unwrap().start().unwrap();
 /// let run = RunContext::new("agent_execution");
 /// let stored = server
-///     .ingest(vec![Event::new("agent.started").with_run(run.clone())])
+///     .ingest(&[Event::new("agent.started").with_run(run.clone())])
 ///     .unwrap();
 /// assert_eq!(stored, 1);
 /// let url = format!("{}/observation/runs/{}", server.url(), run.run_id);
@@ -630,10 +630,10 @@ impl ServerHandle {
     /// use event_center::{Event, ObservationServer};
     /// let server = ObservationServer::builder().with_port(0).build().unwrap().start().unwrap();
     /// let event = Event::new("tool.called");
-    /// assert_eq!(server.ingest(vec![event.clone(), event]).unwrap(), 1);
+    /// assert_eq!(server.ingest(&[event.clone(), event]).unwrap(), 1);
     /// ```
-    pub fn ingest(&self, events: Vec<Event>) -> Result<usize, ServerError> {
-        self.writer.write_blocking(parse_rust_events(&events)?)
+    pub fn ingest(&self, events: &[Event]) -> Result<usize, ServerError> {
+        self.writer.write_blocking(parse_rust_events(events)?)
     }
 
     /// Stops listening, ends the streams, lets open requests finish (up to
