@@ -13,9 +13,11 @@
 //! Every write goes through one storage thread (one transaction per batch,
 //! then published to the streams); reads use their own connections (WAL).
 
+mod budget;
 mod compact;
 mod error;
 mod flows;
+mod guard;
 mod http;
 mod ingest;
 mod query;

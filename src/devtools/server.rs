@@ -13,9 +13,12 @@ use rusqlite::Connection;
 use tokio::sync::{broadcast, oneshot, watch};
 
 use crate::event::Event;
+use crate::Redaction;
 
+use super::budget::Limits;
 use super::error::{ServerError, ServerErrorKind};
 use super::flows::Flow;
+use super::guard::Access;
 use super::http;
 use super::ingest::{parse_rust_events, NewEvent};
 use super::store::{connect, db_path, ObservationStore, Retention};
@@ -42,6 +45,12 @@ pub(crate) struct App {
     pub(crate) readers: Arc<Readers>,
     pub(crate) published: broadcast::Sender<Published>,
     pub(crate) shutdown: watch::Receiver<bool>,
+    /// Secrets masked at ingest, before storing or streaming.
+    pub(crate) redaction: Redaction,
+    /// The browser origins and hosts answered.
+    pub(crate) access: Access,
+    /// Memory and disk bounds.
+    pub(crate) limits: Limits,
 }
 
 enum Job {
@@ -260,6 +269,9 @@ pub struct ObservationServer {
     api_key: Option<String>,
     retention: Retention,
     body_limit: usize,
+    pub(crate) redaction: Redaction,
+    pub(crate) access: Access,
+    pub(crate) limits: Limits,
 }
 
 /// Configures an [`ObservationServer`]; see [`ObservationServer::builder`].
@@ -285,6 +297,9 @@ pub struct ObservationServerBuilder {
     api_key: Option<String>,
     retention: Retention,
     body_limit: usize,
+    pub(crate) redaction: Redaction,
+    pub(crate) access: Access,
+    pub(crate) limits: Limits,
 }
 
 impl ObservationServer {
@@ -304,6 +319,9 @@ impl ObservationServer {
             api_key: None,
             retention: Retention::default(),
             body_limit: DEFAULT_BODY_LIMIT,
+            redaction: Redaction::default(),
+            access: Access::default(),
+            limits: Limits::default(),
         }
     }
 
@@ -430,6 +448,9 @@ impl ObservationServer {
             }),
             published,
             shutdown: watch,
+            redaction: self.redaction,
+            access: self.access,
+            limits: self.limits,
         });
         Ok(Parts {
             app,
@@ -561,6 +582,9 @@ impl ObservationServerBuilder {
             api_key: self.api_key,
             retention: self.retention,
             body_limit: self.body_limit,
+            redaction: self.redaction,
+            access: self.access,
+            limits: self.limits,
         })
     }
 }
