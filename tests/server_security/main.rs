@@ -4,6 +4,8 @@
 
 #[path = "../observation_server/mod.rs"]
 mod server;
+#[path = "../viewer_browser/mod.rs"]
+mod browser;
 
 mod compaction;
 mod disk;
