@@ -206,6 +206,8 @@ pub use devtools::{
     ObservationServer, ObservationServerBuilder, ObservationStore, Retention, ServerError,
     ServerErrorKind, ServerHandle, StoreExport,
 };
+#[cfg(feature = "server")]
+pub use devtools::{JsonIngest, RefusedText, TextFault};
 // --- end server re-exports ---
 // --- nats re-exports (feature nats) ---
 #[cfg(feature = "nats")]

@@ -106,3 +106,59 @@ impl From<RegisterError> for CliError {
         CliError::Register(e)
     }
 }
+
+/// `text` safe to print on a terminal: every control character (C0, DEL,
+/// C1 such as U+009B, the one-character CSI) and every character that
+/// reorders or breaks lines (bidirectional overrides and isolates, the line
+/// and paragraph separators) is written as its Rust escape (`\u{1b}`,
+/// `\n`), so nothing read from an event or a file can move the cursor,
+/// retitle or clear the terminal, or disguise what is shown.
+pub(crate) fn printable(text: &str) -> std::borrow::Cow<'_, str> {
+    use std::fmt::Write as _;
+    if !text.chars().any(unsafe_on_terminal) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if unsafe_on_terminal(c) => {
+                let _ = write!(out, "\\u{{{:x}}}", u32::from(c));
+            }
+            c => out.push(c),
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// A control character, or a format character that changes the order or
+/// the lines of what follows.
+fn unsafe_on_terminal(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{2028}' | '\u{2029}' | '\u{202a}'
+                ..='\u{202e}' | '\u{2066}'..='\u{2069}'
+        )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::printable;
+
+    #[test]
+    fn control_characters_are_escaped_and_the_rest_kept() {
+        assert_eq!(printable("tool.é ✓"), "tool.é ✓");
+        assert_eq!(
+            printable("a\x1b]0;pwned\x07\x1b[2J\u{9b}31m\u{7f}\u{0}"),
+            "a\\u{1b}]0;pwned\\u{7}\\u{1b}[2J\\u{9b}31m\\u{7f}\\u{0}"
+        );
+        assert_eq!(printable("l1\nl2\r\tx"), "l1\\nl2\\r\\tx");
+        assert_eq!(
+            printable("abc\u{202e}fed\u{2066}\u{2069}\u{2028}"),
+            "abc\\u{202e}fed\\u{2066}\\u{2069}\\u{2028}"
+        );
+    }
+}

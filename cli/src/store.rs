@@ -6,16 +6,23 @@ use std::io::{self, BufRead, BufReader, BufWriter, Write};
 use std::path::PathBuf;
 
 use clap::Args;
-use event_center::{Event, JsonlRead, ObservationStore, ServerError, ServerErrorKind};
+use event_center::{Event, ObservationStore, ServerError, ServerErrorKind, TextFault};
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::error::CliError;
+use crate::error::{printable, CliError};
 use crate::DataDir;
 
-/// Lines read, checked and stored (in one transaction) at a time.
+/// Lines read, checked and stored (in one transaction) at a time...
 const BATCH_LINES: usize = 5_000;
+/// ...or fewer, once they hold this many bytes.
+const BATCH_BYTES: usize = 32 << 20;
+/// The longest line kept: the server's default body limit (a longer line
+/// is refused as ingest would refuse it, and read past, not into memory).
+const MAX_LINE: usize = 8 << 20;
 /// Buffer size of the file reader and writer.
 const BUFFER: usize = 256 * 1024;
+/// The UTF-8 byte order mark some editors put at the start of a file.
+const BOM: &[u8] = b"\xEF\xBB\xBF";
 
 /// `event-center import FILE.jsonl [--data-dir DIR]`.
 #[derive(Args)]
@@ -84,7 +91,44 @@ fn progress(len: u64, template: &str) -> ProgressBar {
     ProgressBar::new(len).with_style(style)
 }
 
-/// Stores the events of a JSONL file, `BATCH_LINES` lines at a time.
+/// Appends the next line of `reader` to `buf`, without its newline and
+/// keeping at most `limit + 1` of its bytes (a longer line is read to its
+/// end but not kept). `None` at the end of the input, else whether the line
+/// ended with a newline.
+fn read_line(
+    reader: &mut impl BufRead,
+    buf: &mut Vec<u8>,
+    limit: usize,
+) -> io::Result<Option<bool>> {
+    let keep_until = buf.len().saturating_add(limit).saturating_add(1);
+    let mut any = false;
+    loop {
+        let available = match reader.fill_buf() {
+            Ok(available) => available,
+            Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
+            Err(error) => return Err(error),
+        };
+        if available.is_empty() {
+            return Ok(any.then_some(false));
+        }
+        any = true;
+        let newline = available.iter().position(|&b| b == b'\n');
+        let part = &available[..newline.unwrap_or(available.len())];
+        let room = keep_until.saturating_sub(buf.len()).min(part.len());
+        buf.extend_from_slice(&part[..room]);
+        let used = newline.map_or(available.len(), |at| at + 1);
+        reader.consume(used);
+        if newline.is_some() {
+            return Ok(Some(true));
+        }
+    }
+}
+
+/// Stores the events of a JSONL file, `BATCH_LINES` lines at a time, each
+/// line read as the server's ingest reads an event (so what `export` wrote
+/// comes back as it was). Bad lines are reported by number and skipped; a
+/// last line cut short (no newline, JSON that stops early) is reported as
+/// such and is not an error.
 pub(crate) fn import(args: ImportArgs) -> Result<(), CliError> {
     let path = &args.file;
     let shown = path.display();
@@ -104,45 +148,52 @@ pub(crate) fn import(args: ImportArgs) -> Result<(), CliError> {
     );
     let mut reader = BufReader::with_capacity(BUFFER, bar.wrap_read(file));
     let (mut lines, mut good, mut new, mut bad) = (0usize, 0usize, 0usize, 0usize);
-    let mut chunk = Vec::new();
+    let mut text = Vec::new();
+    // Each kept line's number, place in `text`, and whether it ended with a
+    // newline (only the file's last line may not).
+    let mut spans: Vec<(usize, std::ops::Range<usize>, bool)> = Vec::new();
     loop {
-        chunk.clear();
-        let mut taken = 0;
-        while taken < BATCH_LINES && reader.read_until(b'\n', &mut chunk).map_err(&read_error)? > 0
-        {
-            taken += 1;
+        text.clear();
+        spans.clear();
+        while spans.len() < BATCH_LINES && text.len() < BATCH_BYTES {
+            let start = text.len();
+            let Some(ended) = read_line(&mut reader, &mut text, MAX_LINE).map_err(&read_error)?
+            else {
+                break;
+            };
+            lines += 1;
+            if lines == 1 && text.starts_with(BOM) {
+                text.drain(..BOM.len());
+            }
+            if text[start..].trim_ascii().is_empty() {
+                text.truncate(start);
+            } else {
+                spans.push((lines, start..text.len(), ended));
+            }
         }
-        if taken == 0 {
-            break;
+        if spans.is_empty() {
+            break; // only blank lines were left
         }
-        let read = JsonlRead::from_reader(chunk.as_slice()).map_err(&read_error)?;
-        for line in &read.bad_lines {
-            bar.suspend(|| eprintln!("{shown}: line {}: {}", lines + line.line, line.error));
+        let batch: Vec<&[u8]> = spans.iter().map(|(_, span, _)| &text[span.clone()]).collect();
+        let stored = store.ingest_json(&batch)?;
+        for refused in &stored.refused {
+            let (number, _, ended) = &spans[refused.index];
+            let (number, ended) = (*number, *ended);
+            if refused.fault == TextFault::EndsEarly && !ended {
+                bar.suspend(|| {
+                    eprintln!(
+                        "{shown}: line {number} is cut short (the writer stopped in the middle \
+                         of it); skipped"
+                    )
+                });
+            } else {
+                bad += 1;
+                let why = printable(&refused.message);
+                bar.suspend(|| eprintln!("{shown}: line {number}: {why}"));
+            }
         }
-        if read.truncated_tail {
-            bar.suspend(|| {
-                eprintln!(
-                    "{shown}: line {} is cut short (the writer stopped in the middle of it); \
-                     skipped",
-                    lines + taken
-                )
-            });
-        }
-        bad += read.bad_lines.len();
-        good += read.events.len();
-        let stored = store_valid(read.events, |batch| store.ingest(batch))?;
-        for (event, field) in &stored.invalid {
-            bar.suspend(|| {
-                eprintln!(
-                    "{shown}: event {} (`{}`) cannot be stored: field `{field}` is not valid",
-                    event.event_id, event.event_type
-                )
-            });
-        }
-        bad += stored.invalid.len();
-        good -= stored.invalid.len();
+        good += stored.new + stored.duplicates;
         new += stored.new;
-        lines += taken;
     }
     bar.finish_and_clear();
     say!(
@@ -171,7 +222,7 @@ pub(crate) fn export(args: ExportArgs) -> Result<(), CliError> {
             dir.display()
         )));
     }
-    let store = ObservationStore::open(&dir)?;
+    let store = ObservationStore::open_read_only(&dir)?;
     let (out, name): (Box<dyn Write>, String) = match &args.output {
         Some(path) => {
             let file = File::create(path).map_err(CliError::io(

@@ -8,7 +8,7 @@ use clap::Args;
 use event_center::{Event, Level, PatternSet, Patterns};
 use serde_json::Value;
 
-use crate::error::CliError;
+use crate::error::{printable, CliError};
 
 /// The first reconnection delay; it doubles up to [`MAX_BACKOFF`].
 const FIRST_BACKOFF: Duration = Duration::from_millis(250);
@@ -163,7 +163,9 @@ fn follow(request: ureq::Request, url: &str, filter: &PatternSet, color: bool) -
     Ended::Lost("the server closed the stream".to_owned())
 }
 
-/// `HH:MM:SS.mmm LEVEL type source run summary`, colored by level.
+/// `HH:MM:SS.mmm LEVEL type source run summary`, colored by level. Every
+/// field from the event is [`printable`]: its control characters are
+/// escaped, so the only ones on the line are the level's own colors.
 fn format_line(event: &Event, color: bool) -> String {
     let ms = event.timestamp.rem_euclid(86_400_000);
     let run = event.run.as_ref().map_or("-", |run| {
@@ -180,9 +182,9 @@ fn format_line(event: &Event, color: bool) -> String {
         ms / 1000 % 60,
         ms % 1000,
         event.level,
-        event.event_type,
-        event.source,
-        run,
+        printable(&event.event_type),
+        printable(&event.source),
+        printable(run),
         summary(event)
     );
     let style = match event.level {
@@ -199,7 +201,8 @@ fn format_line(event: &Event, color: bool) -> String {
     }
 }
 
-/// The message, else the error, else the payload, cut to a line's width.
+/// The message, else the error, else the payload, cut to a line's width,
+/// line breaks as spaces and other control characters escaped.
 fn summary(event: &Event) -> String {
     let text = match (&event.message, &event.error, &event.payload) {
         (Some(message), _, _) => message.to_string(),
@@ -209,7 +212,74 @@ fn summary(event: &Event) -> String {
     };
     let flat = text.replace(['\n', '\r'], " ");
     match flat.char_indices().nth(SUMMARY_CHARS) {
-        Some((cut, _)) => format!("{}…", &flat[..cut]),
-        None => flat,
+        Some((cut, _)) => format!("{}…", printable(&flat[..cut])),
+        None => printable(&flat).into_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use event_center::{ErrorInfo, RunContext};
+    use serde_json::json;
+
+    /// Terminal escapes an event might carry: retitle, clear, a C1 CSI,
+    /// DEL, a bell, a bidirectional override.
+    const HOSTILE: &str = "\x1b]0;pwned\x07\x1b[2J\x1b[H\u{9b}31m\u{7f}\u{202e}";
+
+    /// Every character a terminal acts on, outside the line's own colors.
+    fn controls(line: &str) -> Vec<char> {
+        let line = line.strip_prefix("\x1b[31m").unwrap_or(line);
+        let line = line.strip_suffix("\x1b[0m").unwrap_or(line);
+        line.chars()
+            .filter(|c| c.is_control() || ('\u{202a}'..='\u{202e}').contains(c))
+            .collect()
+    }
+
+    fn hostile_event() -> Event {
+        let mut run = RunContext::new("agent_execution");
+        run.run_id = format!("run{HOSTILE}");
+        Event::new(format!("tool.{HOSTILE}"))
+            .with_source(format!("src{HOSTILE}"))
+            .with_run(run)
+            .with_message(format!("msg{HOSTILE}\nnext"))
+    }
+
+    #[test]
+    fn every_field_of_a_hostile_event_is_printed_escaped() {
+        let event = hostile_event();
+        for color in [false, true] {
+            let line = format_line(&event, color);
+            assert_eq!(controls(&line), Vec::<char>::new(), "{line:?}");
+            assert!(line.contains("tool.\\u{1b}]0;pwned\\u{7}\\u{1b}[2J"), "{line:?}");
+            assert!(line.contains("src\\u{1b}]0;"), "{line:?}");
+            assert!(line.contains("msg\\u{1b}]0;pwned"), "{line:?}");
+            assert!(line.contains("\\u{9b}31m\\u{7f}\\u{202e} next"), "{line:?}");
+        }
+    }
+
+    #[test]
+    fn a_hostile_payload_or_error_is_escaped_and_the_level_color_kept() {
+        let event = Event::new("a.b")
+            .with_level(Level::Error)
+            .with_payload(json!({ "k": format!("v{HOSTILE}") }));
+        let line = format_line(&event, true);
+        assert!(line.starts_with("\x1b[31m") && line.ends_with("\x1b[0m"), "{line:?}");
+        assert_eq!(controls(&line), Vec::<char>::new(), "{line:?}");
+
+        let mut error = ErrorInfo::new("Boom", format!("bad{HOSTILE}"));
+        error.error_type = format!("Err{HOSTILE}");
+        let event = Event::new("a.b").with_error(error);
+        let line = format_line(&event, false);
+        assert_eq!(controls(&line), Vec::<char>::new(), "{line:?}");
+        assert!(line.contains("Err\\u{1b}]0;"), "{line:?}");
+    }
+
+    #[test]
+    fn a_long_hostile_summary_is_cut_then_escaped_whole() {
+        let event = Event::new("a.b").with_message("\x1b".repeat(SUMMARY_CHARS + 5));
+        let line = format_line(&event, false);
+        assert_eq!(controls(&line), Vec::<char>::new(), "{line:?}");
+        assert!(line.ends_with(&format!("{}…", "\\u{1b}".repeat(SUMMARY_CHARS))));
     }
 }

@@ -19,6 +19,7 @@ mod error;
 mod flows;
 mod guard;
 mod http;
+mod import;
 mod ingest;
 mod query;
 mod runs;
@@ -27,5 +28,6 @@ mod store;
 mod stream;
 
 pub use error::{ServerError, ServerErrorKind};
+pub use import::{JsonIngest, RefusedText, TextFault};
 pub use server::{ObservationServer, ObservationServerBuilder, ServerHandle};
 pub use store::{ObservationStore, Retention, StoreExport};

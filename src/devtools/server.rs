@@ -26,7 +26,7 @@ use super::store::{connect, db_path, ObservationStore, Retention};
 /// Agently DevTools' port.
 const DEFAULT_PORT: u16 = 15596;
 /// The default cap on a request body.
-const DEFAULT_BODY_LIMIT: usize = 8 << 20;
+pub(crate) const DEFAULT_BODY_LIMIT: usize = 8 << 20;
 /// Batches a slow stream subscriber may fall behind before it skips some.
 const STREAM_BUFFER: usize = 1024;
 /// How often the write-ahead log is copied into the database.

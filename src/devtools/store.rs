@@ -366,6 +366,22 @@ impl ObservationStore {
     pub(crate) fn register_flow(&mut self, flow: &Flow) -> Result<String, ServerError> {
         Ok(flows::save(&self.conn, flow, crate::event::now_millis())?)
     }
+
+    /// A store over a connection opened elsewhere (`import.rs`'s read-only
+    /// open), its schema already there.
+    pub(super) fn over(conn: Connection) -> Result<Self, ServerError> {
+        let (count, bytes) = conn.query_row(
+            "SELECT count(*), coalesce(sum(bytes), 0) FROM events",
+            [],
+            |row| Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)?)),
+        )?;
+        Ok(ObservationStore {
+            conn,
+            retention: Retention::default(),
+            count: count.max(0) as u64,
+            bytes: bytes.max(0) as u64,
+        })
+    }
 }
 
 fn insert_events(tx: &Transaction<'_>, events: Vec<NewEvent>) -> rusqlite::Result<Vec<NewEvent>> {

@@ -1,6 +1,8 @@
 //! Loads a JSONL file of events back: every good line is kept, bad lines
 //! are reported by number, and a last line cut short (a writer stopped in
-//! the middle of it) is told apart from a bad one.
+//! the middle of it) is told apart from a bad one. A UTF-8 byte order mark
+//! at the start of the file is skipped; lines holding NUL bytes are bad
+//! lines named as binary data.
 
 use std::fs::File;
 use std::io::{self, BufRead, BufReader};
@@ -32,8 +34,10 @@ pub struct JsonlRead {
     /// by line number; blank lines are skipped, not reported. A truncated
     /// last line is not among them.
     pub bad_lines: Vec<BadLine>,
-    /// The last line has no newline and does not parse: a writer stopped in
-    /// the middle of it (a crash, a full disk). Not an error.
+    /// The last line has no newline and its JSON ends before it is
+    /// complete: a writer stopped in the middle of it (a crash, a full
+    /// disk). Not an error. A last line that is complete (or not JSON at
+    /// all) but not an event is a bad line, newline or not.
     pub truncated_tail: bool,
     /// How many lines the file holds (the truncated tail included).
     pub lines: usize,
@@ -123,21 +127,110 @@ impl JsonlRead {
             }
             read.lines += 1;
             let ended = line.last() == Some(&b'\n');
-            let text = line.trim_ascii();
+            let mut text = line.as_slice();
+            if read.lines == 1 {
+                text = text.strip_prefix(BOM).unwrap_or(text);
+            }
+            let text = text.trim_ascii();
             if text.is_empty() {
                 continue;
             }
-            let parsed = serde_json::from_slice(text)
-                .map_err(EventError::invalid_json)
-                .and_then(Event::from_json);
-            match parsed {
+            match parse_line(text) {
                 Ok(event) => read.events.push(event),
-                Err(_) if !ended => read.truncated_tail = true,
-                Err(error) => read.bad_lines.push(BadLine {
+                Err(Fault::CutShort(_)) if !ended => read.truncated_tail = true,
+                Err(Fault::CutShort(error) | Fault::Bad(error)) => read.bad_lines.push(BadLine {
                     line: read.lines,
                     error,
                 }),
             }
         }
+    }
+}
+
+/// The UTF-8 byte order mark some editors put at the start of a file.
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// Why a line is not an event.
+enum Fault {
+    /// Its JSON ends before it is complete.
+    CutShort(EventError),
+    /// Anything else.
+    Bad(EventError),
+}
+
+/// Reads one line (trimmed, not blank) as an event.
+fn parse_line(text: &[u8]) -> Result<Event, Fault> {
+    if text.contains(&0) {
+        let nuls = text.iter().filter(|&&b| b == 0).count();
+        return Err(Fault::Bad(EventError::invalid_json(json_error(format!(
+            "the line holds {nuls} NUL byte{}: binary data, not JSON text",
+            if nuls == 1 { "" } else { "s" }
+        )))));
+    }
+    match serde_json::from_slice(text) {
+        Ok(value) => Event::from_json(value).map_err(Fault::Bad),
+        Err(error) if error.is_eof() => Err(Fault::CutShort(EventError::invalid_json(error))),
+        Err(error) => Err(Fault::Bad(EventError::invalid_json(error))),
+    }
+}
+
+/// A JSON error with this message.
+fn json_error(message: impl std::fmt::Display) -> serde_json::Error {
+    <serde_json::Error as serde::de::Error>::custom(message)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(text: &[u8]) -> JsonlRead {
+        JsonlRead::from_reader(text).unwrap()
+    }
+
+    #[test]
+    fn a_complete_but_invalid_last_line_without_newline_is_bad_not_cut_short() {
+        for last in [r#"{"event_type": 7}"#, "not json", r#"{"event_type": "a"}}"#] {
+            let got = read(format!("{{\"event_type\": \"a\"}}\n{last}").as_bytes());
+            assert_eq!(got.events.len(), 1, "{last}");
+            assert!(!got.truncated_tail, "{last}");
+            assert_eq!(got.bad_lines.len(), 1, "{last}");
+            assert_eq!(got.bad_lines[0].line, 2, "{last}");
+        }
+    }
+
+    #[test]
+    fn a_last_line_whose_json_stops_early_is_cut_short() {
+        for last in [r#"{"event_type": "a", "pay"#, r#"{"event_type": "#, r#"{"event_type": tr"#] {
+            let got = read(format!("{{\"event_type\": \"a\"}}\n{last}").as_bytes());
+            assert!(got.truncated_tail, "{last}");
+            assert!(got.bad_lines.is_empty(), "{last}");
+        }
+    }
+
+    #[test]
+    fn nul_bytes_are_a_bad_line_named_as_binary_data() {
+        let got = read(&[0u8; 1000]);
+        assert!(!got.truncated_tail);
+        assert_eq!(got.bad_lines.len(), 1);
+        let message = got.bad_lines[0].to_string();
+        assert!(message.contains("1000 NUL bytes"), "{message}");
+        let got = read(b"{\"event_type\": \"a\0\"}\n");
+        assert!(got.bad_lines[0].to_string().contains("1 NUL byte:"));
+    }
+
+    #[test]
+    fn a_byte_order_mark_at_the_start_is_skipped_and_nowhere_else() {
+        let got = read(b"\xEF\xBB\xBF{\"event_type\": \"a\"}\n\xEF\xBB\xBF{\"event_type\": \"b\"}\n");
+        assert_eq!(got.events.len(), 1);
+        assert_eq!(got.events[0].event_type, "a");
+        assert_eq!(got.bad_lines.len(), 1);
+        assert_eq!(got.bad_lines[0].line, 2);
+    }
+
+    #[test]
+    fn a_cut_short_line_that_ends_in_a_newline_is_bad() {
+        let got = read(b"{\"event_type\": \"a\n");
+        assert!(!got.truncated_tail);
+        assert_eq!(got.bad_lines.len(), 1);
     }
 }
