@@ -113,7 +113,7 @@ fn element(text: &[u8]) -> Result<Element<'_>, Refusal> {
         return Err((
             TextFault::TooLong,
             format!(
-                "longer than {MAX_EVENT_TEXT} bytes, the server's default body limit: an \
+                "is longer than {MAX_EVENT_TEXT} bytes, the server's default body limit: an \
                  event this large is refused by ingest too"
             ),
         ));

@@ -10,7 +10,6 @@
 use std::path::Path;
 
 use event_center::{ObservationStore, TextFault};
-use serde_json::Value;
 
 use crate::server::{agent, answer, start_on};
 
@@ -228,8 +227,7 @@ fn every_event_ingest_accepts_comes_back_from_export_and_import_as_the_same_json
     let first = exported(dir.path());
     assert_eq!(first.len(), edges.len(), "{first:#?}");
     for (edge, line) in edges.iter().zip(&first) {
-        let event: Value = serde_json::from_str(line).expect("an exported event is JSON");
-        assert!(event["event_type"].as_str().is_some(), "{line}");
+        assert!(raw_entry(line, "event_type").is_some(), "{line}");
         for (key, raw) in edge.kept() {
             assert_eq!(
                 raw_entry(line, key),
@@ -260,10 +258,6 @@ fn every_event_ingest_accepts_comes_back_from_export_and_import_as_the_same_json
     drop(store);
     let second = exported(copy.path());
     assert_eq!(second, first, "export -> import -> export is not the same text");
-    for (a, b) in first.iter().zip(&second) {
-        let (a, b): (Value, Value) = (serde_json::from_str(a).unwrap(), serde_json::from_str(b).unwrap());
-        assert_eq!(a, b);
-    }
 }
 
 /// Events whose verdict may depend on the server's limits, and events
@@ -338,8 +332,10 @@ fn import_refuses_exactly_what_ingest_refuses() {
                 .into_iter()
                 .map(|(key, raw)| (key, raw.get().to_owned()))
                 .collect();
-            if !text.contains("\"event_id\"") {
-                entries.retain(|(key, _)| key != "event_id" && key != "timestamp");
+            for generated in ["event_id", "timestamp"] {
+                if !text.contains(&format!("\"{generated}\"")) {
+                    entries.retain(|(key, _)| key != generated);
+                }
             }
             entries
         };

@@ -7,7 +7,7 @@ use crate::support;
 
 /// Edge events as raw JSON text, posted as written.
 const EDGES: [&str; 12] = [
-    r#"{"event_id":"e01","event_type":"edge.deep","payload":{"d":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}}"#,
+    r#"{"event_id":"e01","event_type":"edge.deep","payload":{"d":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}}"#,
     r#"{"event_id":"e02","event_type":"edge.huge","payload":{"n":1e99999,"m":-1E+99999}}"#,
     r#"{"event_id":"e03","event_type":"edge.seq","seq":"abc"}"#,
     r#"{"event_id":"e04","event_type":"edge.seq","seq":-1}"#,
@@ -28,13 +28,17 @@ fn export_import_export_gives_the_same_bytes_for_edge_events() {
     let (store, copy) = (store.to_str().unwrap(), copy.to_str().unwrap());
     let (mut serve, url) = support::serve(std::path::Path::new(store), &[]);
     let body = format!("{{\"events\":[{}]}}", EDGES.join(","));
-    let answer = ureq::post(&format!("{url}/observation/ingest"))
+    let answer = match ureq::post(&format!("{url}/observation/ingest"))
         .set("Content-Type", "application/json")
         .timeout(support::WAIT)
         .send_string(&body)
-        .expect("ingest answers 200")
-        .into_string()
-        .unwrap();
+    {
+        Ok(response) => response.into_string().unwrap(),
+        Err(ureq::Error::Status(status, response)) => {
+            panic!("ingest answered {status}: {}", response.into_string().unwrap())
+        }
+        Err(error) => panic!("ingest failed: {error}"),
+    };
     assert!(answer.contains(r#""ingested":12"#), "{answer}");
     serve.terminate();
     assert!(serve.wait_exit().success(), "{}", serve.transcript());
