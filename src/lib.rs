@@ -202,12 +202,12 @@ pub use sinks::tracing_bridge::{EventCenterLayer, TracingHook};
 pub use text::SharedStr;
 // --- server re-exports (feature server) ---
 #[cfg(feature = "server")]
+pub use devtools::{JsonIngest, RefusedText, TextFault};
+#[cfg(feature = "server")]
 pub use devtools::{
     ObservationServer, ObservationServerBuilder, ObservationStore, Retention, ServerError,
     ServerErrorKind, ServerHandle, StoreExport,
 };
-#[cfg(feature = "server")]
-pub use devtools::{JsonIngest, RefusedText, TextFault};
 // --- end server re-exports ---
 // --- nats re-exports (feature nats) ---
 #[cfg(feature = "nats")]

@@ -174,7 +174,10 @@ pub(crate) fn import(args: ImportArgs) -> Result<(), CliError> {
         if spans.is_empty() {
             break; // only blank lines were left
         }
-        let batch: Vec<&[u8]> = spans.iter().map(|(_, span, _)| &text[span.clone()]).collect();
+        let batch: Vec<&[u8]> = spans
+            .iter()
+            .map(|(_, span, _)| &text[span.clone()])
+            .collect();
         let stored = store.ingest_json(&batch)?;
         for refused in &stored.refused {
             let (number, _, ended) = &spans[refused.index];

@@ -251,7 +251,10 @@ mod tests {
         for color in [false, true] {
             let line = format_line(&event, color);
             assert_eq!(controls(&line), Vec::<char>::new(), "{line:?}");
-            assert!(line.contains("tool.\\u{1b}]0;pwned\\u{7}\\u{1b}[2J"), "{line:?}");
+            assert!(
+                line.contains("tool.\\u{1b}]0;pwned\\u{7}\\u{1b}[2J"),
+                "{line:?}"
+            );
             assert!(line.contains("src\\u{1b}]0;"), "{line:?}");
             assert!(line.contains("msg\\u{1b}]0;pwned"), "{line:?}");
             assert!(line.contains("\\u{9b}31m\\u{7f}\\u{202e} next"), "{line:?}");
@@ -264,7 +267,10 @@ mod tests {
             .with_level(Level::Error)
             .with_payload(json!({ "k": format!("v{HOSTILE}") }));
         let line = format_line(&event, true);
-        assert!(line.starts_with("\x1b[31m") && line.ends_with("\x1b[0m"), "{line:?}");
+        assert!(
+            line.starts_with("\x1b[31m") && line.ends_with("\x1b[0m"),
+            "{line:?}"
+        );
         assert_eq!(controls(&line), Vec::<char>::new(), "{line:?}");
 
         let mut error = ErrorInfo::new("Boom", format!("bad{HOSTILE}"));

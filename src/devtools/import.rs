@@ -272,9 +272,9 @@ impl ObservationStore {
         let first = read_only(&path, false).and_then(ObservationStore::over);
         match first {
             Ok(store) => Ok(store),
-            Err(error) if !has_log(&path) => {
-                read_only(&path, true).and_then(ObservationStore::over).map_err(|_| error)
-            }
+            Err(error) if !has_log(&path) => read_only(&path, true)
+                .and_then(ObservationStore::over)
+                .map_err(|_| error),
             Err(error) => Err(error),
         }
     }

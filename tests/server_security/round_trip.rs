@@ -79,83 +79,185 @@ fn accepted_edges() -> Vec<Edge> {
     vec![
         Edge::new(
             "nesting just under the depth limit (126 levels in the body)",
-            &[("event_id", r#""e01""#), ("event_type", r#""edge.deep""#), ("payload", &deep)],
+            &[
+                ("event_id", r#""e01""#),
+                ("event_type", r#""edge.deep""#),
+                ("payload", &deep),
+            ],
         ),
         Edge::new(
             "a number beyond f64: 1e99999",
-            &[("event_id", r#""e02""#), ("event_type", r#""edge.huge""#), ("payload", r#"{"n":1e99999,"m":-1E+99999}"#)],
+            &[
+                ("event_id", r#""e02""#),
+                ("event_type", r#""edge.huge""#),
+                ("payload", r#"{"n":1e99999,"m":-1E+99999}"#),
+            ],
         ),
         Edge::new(
             "seq of \"abc\"",
-            &[("event_id", r#""e03""#), ("event_type", r#""edge.seq""#), ("seq", r#""abc""#)],
+            &[
+                ("event_id", r#""e03""#),
+                ("event_type", r#""edge.seq""#),
+                ("seq", r#""abc""#),
+            ],
         ),
         Edge::new(
             "seq of -1",
-            &[("event_id", r#""e04""#), ("event_type", r#""edge.seq""#), ("seq", "-1")],
+            &[
+                ("event_id", r#""e04""#),
+                ("event_type", r#""edge.seq""#),
+                ("seq", "-1"),
+            ],
         ),
         Edge::new(
             "seq of 0",
-            &[("event_id", r#""e05""#), ("event_type", r#""edge.seq""#), ("seq", "0")],
+            &[
+                ("event_id", r#""e05""#),
+                ("event_type", r#""edge.seq""#),
+                ("seq", "0"),
+            ],
         ),
         Edge::new(
             "an integer of 30 digits",
-            &[("event_id", r#""e06""#), ("event_type", r#""edge.int""#), ("payload", "123456789012345678901234567890"), ("count", "-123456789012345678901234567890")],
+            &[
+                ("event_id", r#""e06""#),
+                ("event_type", r#""edge.int""#),
+                ("payload", "123456789012345678901234567890"),
+                ("count", "-123456789012345678901234567890"),
+            ],
         ),
         Edge::new(
             "keys out of order, the event's own included",
-            &[("timestamp", "1700000000006"), ("payload", r#"{"z":1,"a":2,"m":{"y":[3,2,1],"b":null}}"#), ("zeta", "1"), ("event_type", r#""edge.order""#), ("alpha", "2"), ("event_id", r#""e07""#)],
+            &[
+                ("timestamp", "1700000000006"),
+                ("payload", r#"{"z":1,"a":2,"m":{"y":[3,2,1],"b":null}}"#),
+                ("zeta", "1"),
+                ("event_type", r#""edge.order""#),
+                ("alpha", "2"),
+                ("event_id", r#""e07""#),
+            ],
         ),
         Edge::new(
             "numbers as written: 1e2, 1.50, -0, 5e-324",
-            &[("event_id", r#""e08""#), ("event_type", r#""edge.numbers""#), ("payload", r#"{"n":1e2,"f":1.50,"z":-0,"tiny":5e-324,"e":2E-3}"#)],
+            &[
+                ("event_id", r#""e08""#),
+                ("event_type", r#""edge.numbers""#),
+                (
+                    "payload",
+                    r#"{"n":1e2,"f":1.50,"z":-0,"tiny":5e-324,"e":2E-3}"#,
+                ),
+            ],
         ),
         Edge::new(
             "an empty source",
-            &[("event_id", r#""e09""#), ("event_type", r#""edge.source""#), ("source", r#""""#)],
+            &[
+                ("event_id", r#""e09""#),
+                ("event_type", r#""edge.source""#),
+                ("source", r#""""#),
+            ],
         ),
         Edge::new(
             "unicode escapes",
-            &[("event_id", r#""e\u0031\u00e9""#), ("event_type", r#""edge.\u0075nicode""#), ("message", r#""caf\u00e9 \ud83d\ude00""#), ("payload", r#"{"s":"\u00e9\ud83d\ude00\u2028\"\\\/\u0000","\u006b":"\uFFFF"}"#)],
+            &[
+                ("event_id", r#""e\u0031\u00e9""#),
+                ("event_type", r#""edge.\u0075nicode""#),
+                ("message", r#""caf\u00e9 \ud83d\ude00""#),
+                (
+                    "payload",
+                    r#"{"s":"\u00e9\ud83d\ude00\u2028\"\\\/\u0000","\u006b":"\uFFFF"}"#,
+                ),
+            ],
         ),
         Edge::new(
             "empty objects and lists",
-            &[("event_id", r#""e11""#), ("event_type", r#""edge.empty""#), ("payload", "{}"), ("meta", "{}"), ("o", "{}"), ("l", "[]"), ("s", r#""""#)],
+            &[
+                ("event_id", r#""e11""#),
+                ("event_type", r#""edge.empty""#),
+                ("payload", "{}"),
+                ("meta", "{}"),
+                ("o", "{}"),
+                ("l", "[]"),
+                ("s", r#""""#),
+            ],
         ),
         Edge::new(
             "unknown fields of every JSON type",
-            &[("event_id", r#""e12""#), ("event_type", r#""edge.extra""#), ("trace", r#"{"id":[1,2,{"k":null}],"f":0.1}"#), ("flag", "true"), ("nothing", "null"), ("text", r#""x""#)],
+            &[
+                ("event_id", r#""e12""#),
+                ("event_type", r#""edge.extra""#),
+                ("trace", r#"{"id":[1,2,{"k":null}],"f":0.1}"#),
+                ("flag", "true"),
+                ("nothing", "null"),
+                ("text", r#""x""#),
+            ],
         ),
         Edge::new(
             "a meta with its app_id, numbers and nesting",
-            &[("event_id", r#""e13""#), ("event_type", r#""edge.meta""#), ("meta", r#"{"z":1e2,"app_id":"app","big":123456789012345678901234567890,"n":{"b":[],"a":{}}}"#)],
+            &[
+                ("event_id", r#""e13""#),
+                ("event_type", r#""edge.meta""#),
+                (
+                    "meta",
+                    r#"{"z":1e2,"app_id":"app","big":123456789012345678901234567890,"n":{"b":[],"a":{}}}"#,
+                ),
+            ],
         ),
         Edge::new(
             "a lower-case level and a float timestamp",
-            &[("event_id", r#""e14""#), ("event_type", r#""edge.level""#), ("level", r#""warning""#), ("timestamp", "1.700000000014e12")],
+            &[
+                ("event_id", r#""e14""#),
+                ("event_type", r#""edge.level""#),
+                ("level", r#""warning""#),
+                ("timestamp", "1.700000000014e12"),
+            ],
         ),
         Edge::new(
             "control characters in strings",
-            &[("event_id", r#""e15""#), ("event_type", r#""edge.\u001b[2J""#), ("message", r#""\u001b]0;t\u0007\n\t\r""#), ("payload", r#""\u001b\u009b\u202e""#)],
+            &[
+                ("event_id", r#""e15""#),
+                ("event_type", r#""edge.\u001b[2J""#),
+                ("message", r#""\u001b]0;t\u0007\n\t\r""#),
+                ("payload", r#""\u001b\u009b\u202e""#),
+            ],
         ),
         Edge::new(
             "a repeated unknown key",
-            &[("event_id", r#""e16""#), ("event_type", r#""edge.dup""#), ("dup", "1"), ("payload", r#"{"a":1,"a":2}"#), ("dup", "[2]")],
+            &[
+                ("event_id", r#""e16""#),
+                ("event_type", r#""edge.dup""#),
+                ("dup", "1"),
+                ("payload", r#"{"a":1,"a":2}"#),
+                ("dup", "[2]"),
+            ],
         ),
         Edge::new(
             "spaces between tokens",
-            &[("event_id", r#""e17""#), ("event_type", r#""edge.spaces""#), ("payload", r#"{ "a" : [ 1 , 2 ] ,  "b":{ } }"#)],
+            &[
+                ("event_id", r#""e17""#),
+                ("event_type", r#""edge.spaces""#),
+                ("payload", r#"{ "a" : [ 1 , 2 ] ,  "b":{ } }"#),
+            ],
         ),
         Edge::new(
             "a run and an error with unknown keys",
-            &[("event_id", r#""e18""#), ("event_type", r#""edge.run""#), ("run", r#"{"run_kind":"agent_execution","run_id":"r18","zz":1,"meta":{"b":1e2,"a":[1]}}"#), ("error", r#"{"type":"ValueError","message":"bad","x":1}"#)],
+            &[
+                ("event_id", r#""e18""#),
+                ("event_type", r#""edge.run""#),
+                (
+                    "run",
+                    r#"{"run_kind":"agent_execution","run_id":"r18","zz":1,"meta":{"b":1e2,"a":[1]}}"#,
+                ),
+                ("error", r#"{"type":"ValueError","message":"bad","x":1}"#),
+            ],
         ),
-        Edge::new(
-            "nothing but its type",
-            &[("event_type", r#""edge.bare""#)],
-        ),
+        Edge::new("nothing but its type", &[("event_type", r#""edge.bare""#)]),
         Edge::new(
             "an id with quotes and a payload that is a lone number",
-            &[("event_id", r#""e \"20\" \\ é""#), ("event_type", r#""edge.id""#), ("payload", "1e2")],
+            &[
+                ("event_id", r#""e \"20\" \\ é""#),
+                ("event_type", r#""edge.id""#),
+                ("payload", "1e2"),
+            ],
         ),
     ]
 }
@@ -247,35 +349,79 @@ fn every_event_ingest_accepts_comes_back_from_export_and_import_as_the_same_json
             .map(|(k, _)| k)
             .filter(|k| !KNOWN.contains(&k.as_str()))
             .collect();
-        assert_eq!(order, extras, "{}: unknown fields in posted order", edge.what);
+        assert_eq!(
+            order, extras,
+            "{}: unknown fields in posted order",
+            edge.what
+        );
     }
 
     let copy = tempfile::tempdir().unwrap();
     let mut store = ObservationStore::open(copy.path()).unwrap();
     let done = store.ingest_json(&first).expect("import the export");
-    assert!(done.refused.is_empty(), "import refused: {:#?}", done.refused);
+    assert!(
+        done.refused.is_empty(),
+        "import refused: {:#?}",
+        done.refused
+    );
     assert_eq!((done.new, done.duplicates), (edges.len(), 0));
     drop(store);
     let second = exported(copy.path());
-    assert_eq!(second, first, "export -> import -> export is not the same text");
+    assert_eq!(
+        second, first,
+        "export -> import -> export is not the same text"
+    );
 }
 
 /// Events whose verdict may depend on the server's limits, and events
 /// ingest refuses: import must reach the same verdict on each.
 fn limit_and_bad_edges() -> Vec<(&'static str, String)> {
     vec![
-        ("nesting just over 128 levels", format!(r#"{{"event_type":"d","payload":{}}}"#, nested(130))),
-        ("nesting 100,000 levels deep", format!(r#"{{"event_type":"d","x":{}}}"#, nested(100_000))),
-        ("deep nesting in meta", format!(r#"{{"event_type":"d","meta":{{"k":{}}}}}"#, nested(200))),
-        ("a line over 8 MiB", format!(r#"{{"event_type":"big","payload":"{}"}}"#, "x".repeat(9 << 20))),
+        (
+            "nesting just over 128 levels",
+            format!(r#"{{"event_type":"d","payload":{}}}"#, nested(130)),
+        ),
+        (
+            "nesting 100,000 levels deep",
+            format!(r#"{{"event_type":"d","x":{}}}"#, nested(100_000)),
+        ),
+        (
+            "deep nesting in meta",
+            format!(r#"{{"event_type":"d","meta":{{"k":{}}}}}"#, nested(200)),
+        ),
+        (
+            "a line over 8 MiB",
+            format!(
+                r#"{{"event_type":"big","payload":"{}"}}"#,
+                "x".repeat(9 << 20)
+            ),
+        ),
         ("no event_type", r#"{"source":"x"}"#.to_owned()),
         ("an empty event_type", r#"{"event_type":""}"#.to_owned()),
-        ("an unknown level", r#"{"event_type":"a","level":"LOUD"}"#.to_owned()),
-        ("a run without run_id", r#"{"event_type":"a","run":{"run_kind":"k"}}"#.to_owned()),
-        ("a meta that is a list", r#"{"event_type":"a","meta":[1]}"#.to_owned()),
-        ("a timestamp in words", r#"{"event_type":"a","timestamp":"now"}"#.to_owned()),
-        ("a lone surrogate in the type", r#"{"event_type":"\ud800"}"#.to_owned()),
-        ("a lone surrogate in the payload", r#"{"event_type":"a","payload":"\ud800"}"#.to_owned()),
+        (
+            "an unknown level",
+            r#"{"event_type":"a","level":"LOUD"}"#.to_owned(),
+        ),
+        (
+            "a run without run_id",
+            r#"{"event_type":"a","run":{"run_kind":"k"}}"#.to_owned(),
+        ),
+        (
+            "a meta that is a list",
+            r#"{"event_type":"a","meta":[1]}"#.to_owned(),
+        ),
+        (
+            "a timestamp in words",
+            r#"{"event_type":"a","timestamp":"now"}"#.to_owned(),
+        ),
+        (
+            "a lone surrogate in the type",
+            r#"{"event_type":"\ud800"}"#.to_owned(),
+        ),
+        (
+            "a lone surrogate in the payload",
+            r#"{"event_type":"a","payload":"\ud800"}"#.to_owned(),
+        ),
         ("an event that is a list", "[1,2]".to_owned()),
         ("an event that is a string", r#""event""#.to_owned()),
     ]
@@ -339,6 +485,10 @@ fn import_refuses_exactly_what_ingest_refuses() {
             }
             entries
         };
-        assert_eq!(given(a), given(b), "import stored another event than ingest");
+        assert_eq!(
+            given(a),
+            given(b),
+            "import stored another event than ingest"
+        );
     }
 }

@@ -155,10 +155,7 @@ fn export_reads_a_read_only_store_beside_its_running_server_and_after_it_stopped
     let after = listing(&dir);
     set_read_only(&dir, false);
     assert!(ok, "export failed on a read-only directory: {err}");
-    assert!(
-        err.contains("exported 50 events"),
-        "export said: {err}"
-    );
+    assert!(err.contains("exported 50 events"), "export said: {err}");
     assert_eq!(ids(&out), expected_ids(50));
     assert_eq!(after, before, "export changed the directory");
 }

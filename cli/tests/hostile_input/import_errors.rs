@@ -33,14 +33,25 @@ fn said(run: &support::Finished, part: &str) -> bool {
 
 #[test]
 fn a_complete_but_invalid_last_line_is_a_bad_line_not_cut_short() {
-    for last in [r#"{"event_type": 7}"#, "not json", r#"{"event_type": "a"}}"#] {
+    for last in [
+        r#"{"event_type": 7}"#,
+        "not json",
+        r#"{"event_type": "a"}}"#,
+    ] {
         let dir = tempfile::tempdir().unwrap();
         let run = import(dir.path(), format!("{}\n{last}", good(0)).as_bytes());
         assert!(!run.status.success(), "{last}: {:?}", run.err);
-        assert!(said(&run, "events.jsonl: line 2: "), "{last}: {:?}", run.err);
+        assert!(
+            said(&run, "events.jsonl: line 2: "),
+            "{last}: {:?}",
+            run.err
+        );
         assert!(!said(&run, "cut short"), "{last}: {:?}", run.err);
         assert!(
-            run.err.last().unwrap().starts_with("error: 1 of the 2 lines"),
+            run.err
+                .last()
+                .unwrap()
+                .starts_with("error: 1 of the 2 lines"),
             "{last}: {:?}",
             run.err
         );
@@ -61,16 +72,26 @@ fn a_file_of_nul_bytes_is_bad_input_named_as_such() {
     assert!(!run.status.success(), "{:?}", run.err);
     assert!(!said(&run, "cut short"), "{:?}", run.err);
     assert!(
-        said(&run, "events.jsonl: line 1: the text holds 1000 NUL bytes: binary data"),
+        said(
+            &run,
+            "events.jsonl: line 1: the text holds 1000 NUL bytes: binary data"
+        ),
         "{:?}",
         run.err
     );
 
     // NUL bytes inside a line that ends the file without a newline too.
     let dir = tempfile::tempdir().unwrap();
-    let run = import(dir.path(), format!("{}\n{{\"event_type\":\0\0", good(0)).as_bytes());
+    let run = import(
+        dir.path(),
+        format!("{}\n{{\"event_type\":\0\0", good(0)).as_bytes(),
+    );
     assert!(!run.status.success(), "{:?}", run.err);
-    assert!(said(&run, "line 2: the text holds 2 NUL bytes"), "{:?}", run.err);
+    assert!(
+        said(&run, "line 2: the text holds 2 NUL bytes"),
+        "{:?}",
+        run.err
+    );
 }
 
 #[test]

@@ -35,7 +35,10 @@ fn export_import_export_gives_the_same_bytes_for_edge_events() {
     {
         Ok(response) => response.into_string().unwrap(),
         Err(ureq::Error::Status(status, response)) => {
-            panic!("ingest answered {status}: {}", response.into_string().unwrap())
+            panic!(
+                "ingest answered {status}: {}",
+                response.into_string().unwrap()
+            )
         }
         Err(error) => panic!("ingest failed: {error}"),
     };
@@ -43,11 +46,18 @@ fn export_import_export_gives_the_same_bytes_for_edge_events() {
     serve.terminate();
     assert!(serve.wait_exit().success(), "{}", serve.transcript());
 
-    let (first, second) = (dir.path().join("first.jsonl"), dir.path().join("second.jsonl"));
+    let (first, second) = (
+        dir.path().join("first.jsonl"),
+        dir.path().join("second.jsonl"),
+    );
     let export = support::run(&["export", "--data-dir", store, "-o", first.to_str().unwrap()]);
     assert!(export.status.success(), "{:?}", export.err);
     let import = support::run(&["import", first.to_str().unwrap(), "--data-dir", copy]);
-    assert!(import.status.success(), "import refused the export: {:?}", import.err);
+    assert!(
+        import.status.success(),
+        "import refused the export: {:?}",
+        import.err
+    );
     assert!(
         import.out[0].ends_with(": 12 events, 12 new, 0 already stored"),
         "{:?}",
@@ -56,7 +66,10 @@ fn export_import_export_gives_the_same_bytes_for_edge_events() {
     let export = support::run(&["export", "--data-dir", copy, "-o", second.to_str().unwrap()]);
     assert!(export.status.success(), "{:?}", export.err);
 
-    let (first, second) = (std::fs::read(first).unwrap(), std::fs::read(second).unwrap());
+    let (first, second) = (
+        std::fs::read(first).unwrap(),
+        std::fs::read(second).unwrap(),
+    );
     assert_eq!(
         String::from_utf8_lossy(&second),
         String::from_utf8_lossy(&first),

@@ -45,7 +45,11 @@ fn tail_prints_escape_sequences_of_every_field_escaped() {
     let payload = tail.wait_stdout("for the hostile payload", |l| l.contains("tool.payload"));
     let error = tail.wait_stdout("for the hostile error", |l| l.contains("tool.error"));
     for line in [&first, &payload, &error] {
-        assert_eq!(controls(line), Vec::<char>::new(), "raw controls in {line:?}");
+        assert_eq!(
+            controls(line),
+            Vec::<char>::new(),
+            "raw controls in {line:?}"
+        );
     }
     assert!(
         first.contains(r"tool.hostile\u{1b}]0;pwned\u{7}\u{1b}[2J\u{1b}[H\u{9b}31m\u{7f}\u{202e}"),
@@ -53,7 +57,10 @@ fn tail_prints_escape_sequences_of_every_field_escaped() {
     );
     assert!(first.contains(r"src\u{1b}]0;pwned"), "{first:?}");
     assert!(first.contains(r"msg\u{1b}]0;pwned"), "{first:?}");
-    assert!(first.contains(r"\u{7f}\u{202e}"), "the run id's tail: {first:?}");
+    assert!(
+        first.contains(r"\u{7f}\u{202e}"),
+        "the run id's tail: {first:?}"
+    );
     assert!(payload.contains(r"\u{9b}31m\u{7f}\u{202e}"), "{payload:?}");
     assert!(error.contains(r"Err\u{1b}]0;pwned"), "{error:?}");
     assert_eq!(tail.out.len(), 3, "one line per event: {:?}", tail.out);

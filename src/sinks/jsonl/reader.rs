@@ -188,22 +188,30 @@ mod tests {
     }
 
     #[test]
-    fn a_complete_but_invalid_last_line_without_newline_is_bad_not_cut_short() {
-        for last in [r#"{"event_type": 7}"#, "not json", r#"{"event_type": "a"}}"#] {
+    fn only_a_last_line_whose_json_stops_early_is_cut_short() {
+        for last in [
+            r#"{"event_type": 7}"#,
+            "not json",
+            r#"{"event_type": "a"}}"#,
+        ] {
             let got = read(format!("{{\"event_type\": \"a\"}}\n{last}").as_bytes());
             assert_eq!(got.events.len(), 1, "{last}");
-            assert!(!got.truncated_tail, "{last}");
+            assert!(!got.truncated_tail, "a complete last line is bad: {last}");
             assert_eq!(got.bad_lines.len(), 1, "{last}");
             assert_eq!(got.bad_lines[0].line, 2, "{last}");
         }
-    }
-
-    #[test]
-    fn a_last_line_whose_json_stops_early_is_cut_short() {
-        for last in [r#"{"event_type": "a", "pay"#, r#"{"event_type": "#, r#"{"event_type": tr"#] {
+        for last in [
+            r#"{"event_type": "a", "pay"#,
+            r#"{"event_type": "#,
+            r#"{"event_type": tr"#,
+        ] {
             let got = read(format!("{{\"event_type\": \"a\"}}\n{last}").as_bytes());
             assert!(got.truncated_tail, "{last}");
             assert!(got.bad_lines.is_empty(), "{last}");
+            // The same with its newline is a bad line.
+            let got = read(format!("{{\"event_type\": \"a\"}}\n{last}\n").as_bytes());
+            assert!(!got.truncated_tail, "{last}");
+            assert_eq!(got.bad_lines.len(), 1, "{last}");
         }
     }
 
@@ -220,17 +228,11 @@ mod tests {
 
     #[test]
     fn a_byte_order_mark_at_the_start_is_skipped_and_nowhere_else() {
-        let got = read(b"\xEF\xBB\xBF{\"event_type\": \"a\"}\n\xEF\xBB\xBF{\"event_type\": \"b\"}\n");
+        let got =
+            read(b"\xEF\xBB\xBF{\"event_type\": \"a\"}\n\xEF\xBB\xBF{\"event_type\": \"b\"}\n");
         assert_eq!(got.events.len(), 1);
         assert_eq!(got.events[0].event_type, "a");
         assert_eq!(got.bad_lines.len(), 1);
         assert_eq!(got.bad_lines[0].line, 2);
-    }
-
-    #[test]
-    fn a_cut_short_line_that_ends_in_a_newline_is_bad() {
-        let got = read(b"{\"event_type\": \"a\n");
-        assert!(!got.truncated_tail);
-        assert_eq!(got.bad_lines.len(), 1);
     }
 }
