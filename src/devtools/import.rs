@@ -199,7 +199,7 @@ impl ObservationStore {
             }
         }
         let batch = parse_events(elements, &Defaults::default());
-        let parsed = !batch.rejected.is_empty();
+        let any_invalid = !batch.rejected.is_empty();
         for (at, error) in batch.rejected {
             refused.push(RefusedText {
                 index: origins[at],
@@ -209,7 +209,7 @@ impl ObservationStore {
                 message: error.msg,
             });
         }
-        if parsed {
+        if any_invalid {
             refused.sort_by_key(|r| r.index);
         }
         let accepted = batch.events.len();
@@ -259,8 +259,8 @@ impl ObservationStore {
             return Err(ServerError::new(
                 ServerErrorKind::DataDir,
                 format!(
-                    "{} holds no store (no {}); give the directory that a server or an \
-                     import wrote",
+                    "{} holds no store (no {} in it): it is not a directory that a server \
+                     or an import wrote",
                     dir.display(),
                     path.file_name().map_or_else(
                         || path.display().to_string(),
