@@ -20,6 +20,7 @@ mod flows;
 mod guard;
 mod http;
 mod ingest;
+mod listen;
 mod query;
 mod runs;
 mod server;
