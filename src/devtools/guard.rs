@@ -99,9 +99,9 @@ impl ObservationServerBuilder {
     /// ```
     pub fn with_allowed_host(mut self, host: impl Into<String>) -> Self {
         let host = host.into();
-        if let Some(name) = parse_host(host.trim()).and_then(|host| match host {
-            Host::Name(name) => Some(name),
-            Host::Ip(ip) => Some(ip.to_string()),
+        if let Some(name) = parse_host(host.trim()).map(|host| match host {
+            Host::Name(name) => name,
+            Host::Ip(ip) => ip.to_string(),
         }) {
             if !self.access.hosts.contains(&name) {
                 self.access.hosts.push(name);
