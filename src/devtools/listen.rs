@@ -50,6 +50,9 @@ const BODY_TIMEOUT: Duration = Duration::from_secs(60);
 const MAX_CONNECTIONS: usize = 1024;
 /// Open-file descriptors kept free for the store and the runtime.
 const SPARE_FILES: u64 = 64;
+/// How long the connection limit stays lowered after accepting ran out of
+/// descriptors, in milliseconds.
+const LOWERED_FOR: Millis = 10_000;
 /// How long accepting pauses when the process is out of descriptors and no
 /// connection can be closed.
 const ACCEPT_PAUSE: Duration = Duration::from_millis(20);
@@ -276,7 +279,12 @@ struct Inner {
     open: HashMap<u64, Arc<Conn>>,
     /// Of `open`, those evicted and not yet closed.
     evicted: usize,
+    /// The limit in force: `configured`, or lower for a while after
+    /// accepting ran out of descriptors.
     ceiling: usize,
+    configured: usize,
+    /// When the limit was last lowered.
+    lowered_at: Option<Millis>,
 }
 
 impl Table {
@@ -288,6 +296,8 @@ impl Table {
                 open: HashMap::new(),
                 evicted: 0,
                 ceiling,
+                configured: ceiling,
+                lowered_at: None,
             }),
             freed: Notify::new(),
         }
@@ -306,6 +316,15 @@ impl Table {
     fn admit(&self) -> Option<Arc<Conn>> {
         let now = self.now();
         let mut inner = self.lock();
+        // A lowered limit is tried again after a while: descriptors the
+        // rest of the process held may have been given back.
+        if inner
+            .lowered_at
+            .is_some_and(|at| now.saturating_sub(at) > LOWERED_FOR)
+        {
+            inner.ceiling = inner.configured;
+            inner.lowered_at = None;
+        }
         if inner.open.len() - inner.evicted >= inner.ceiling && !inner.evict_one() {
             return None;
         }
@@ -328,7 +347,9 @@ impl Table {
     /// is open now and closes waiting connections down to it. Returns
     /// whether any was closed.
     fn shed(&self) -> bool {
+        let now = self.now();
         let mut inner = self.lock();
+        inner.lowered_at = Some(now);
         let live = inner.open.len() - inner.evicted;
         let spare = usize::try_from(SPARE_FILES).unwrap_or(64) / 2;
         inner.ceiling = inner.ceiling.min(live.saturating_sub(spare)).max(1);
@@ -519,12 +540,12 @@ async fn watchdog(conn: &Conn, table: &Table, transport: &Transport) {
                 since.saturating_add(idle)
             }
         });
-        // Looked at again at least once a header timeout (a head may start
-        // arriving meanwhile) and, while busy, once an idle timeout (it may
-        // go idle meanwhile): neither deadline is missed.
+        // Looked at again at least once per timeout: meanwhile a request
+        // may come and go (the connection is then idle) or a head start to
+        // arrive, and neither deadline may be missed.
         let wait = match deadline {
             Some(deadline) if deadline <= now => return,
-            Some(deadline) => (deadline - now).min(header),
+            Some(deadline) => (deadline - now).min(header).min(idle),
             None => header.min(idle),
         };
         tokio::select! {
