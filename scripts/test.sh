@@ -12,6 +12,8 @@ bash scripts/devtools_server.sh install
 bash scripts/nats_server.sh install
 # Headless Chromium and chromedriver (Debian's) for the viewer's browser tests.
 bash scripts/chromium.sh
+# curl, which a server test runs against the observation server.
+bash scripts/curl.sh
 
 cargo test --all-features --no-fail-fast
 

@@ -124,6 +124,7 @@ fn a_registered_flow_definition_is_resolved_by_name() {
         answer(
             agent()
                 .post(&url(REGISTER))
+                .set("Content-Type", "application/json")
                 .send_string(&app_level.to_string())
         ),
         unauthorized

@@ -17,6 +17,7 @@ fn events_survive_a_restart_on_the_same_data_dir() {
         let (status, body) = answer(
             agent()
                 .post(&format!("{url}/observation/ingest"))
+                .set("Content-Type", "application/json")
                 .send_string(&json!({ "events": events }).to_string()),
         );
         assert_eq!(status, 200, "{body}");

@@ -22,6 +22,7 @@ fn post(url: &str, path: &str, body: Value) -> Value {
     let (status, reply) = answer(
         agent()
             .post(&format!("{url}{path}"))
+            .set("Content-Type", "application/json")
             .send_string(&body.to_string()),
     );
     assert_eq!(status, 200, "{reply}");

@@ -29,6 +29,7 @@ fn the_api_key_is_taken_in_three_forms_and_anything_else_gets_401() {
         let (status, reply) = answer(
             agent
                 .post(&url("/observation/ingest"))
+                .set("Content-Type", "application/json")
                 .set(header, value)
                 .send_string(&body),
         );
@@ -65,7 +66,10 @@ fn the_api_key_is_taken_in_three_forms_and_anything_else_gets_401() {
             .get(&url(&format!("/observation/runs?api_key={KEY}")))
             .set("Authorization", "Bearer wrong")
             .call(),
-        agent.post(&url("/observation/ingest")).send_string(&body),
+        agent
+            .post(&url("/observation/ingest"))
+            .set("Content-Type", "application/json")
+            .send_string(&body),
         agent.get(&url("/observation/stream")).call(),
         agent.get(&url("/observation/ws")).call(),
         agent.get(&url("/observation/runs/x/tree")).call(),

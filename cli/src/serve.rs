@@ -30,6 +30,16 @@ pub(crate) struct ServeArgs {
         hide_env_values = true
     )]
     api_key: Option<String>,
+    /// Let web pages of this origin (`scheme://host[:port]`, e.g.
+    /// `http://localhost:3000`) call the server; pages of any other origin
+    /// are refused. Repeatable.
+    #[arg(long = "allow-origin", value_name = "ORIGIN")]
+    allow_origin: Vec<String>,
+    /// Answer requests addressed to this host name too (besides the bound
+    /// address, localhost and loopback addresses): the names clients use
+    /// to reach a server exposed beyond loopback. Repeatable.
+    #[arg(long = "allow-host", value_name = "NAME")]
+    allow_host: Vec<String>,
     #[command(flatten)]
     data_dir: DataDir,
     /// Keep at most this many events (the oldest go first).
@@ -84,6 +94,17 @@ pub(crate) fn run(args: ServeArgs) -> Result<(), CliError> {
     if let Some(key) = &args.api_key {
         builder = builder.with_api_key(key.as_str());
     }
+    // The name given to listen on is one clients use.
+    if args.host.parse::<std::net::IpAddr>().is_err() {
+        builder = builder.with_allowed_host(args.host.as_str());
+    }
+    for host in &args.allow_host {
+        builder = builder.with_allowed_host(host.as_str());
+    }
+    for origin in &args.allow_origin {
+        builder = builder.with_allowed_origin(origin.as_str());
+    }
+    raise_open_file_limit();
     let server = builder.build()?;
     let runtime = runtime()?;
     // Connect to NATS before listening: a wrong URL fails at once.
@@ -114,6 +135,22 @@ pub(crate) fn run(args: ServeArgs) -> Result<(), CliError> {
             say!("  API key:  NONE: anyone who can reach it can read and write; pass --api-key")
         }
     }
+    if args.allow_origin.is_empty() {
+        say!("  origins:  this server's own pages only");
+    } else {
+        say!(
+            "  origins:  this server's own pages and {}",
+            args.allow_origin.join(", ")
+        );
+    }
+    if args.allow_host.is_empty() {
+        say!("  hosts:    its address, localhost and loopback addresses");
+    } else {
+        say!(
+            "  hosts:    its address, localhost, loopback addresses and {}",
+            args.allow_host.join(", ")
+        );
+    }
     if let (Some(source), Some(nats)) = (&source, &args.nats) {
         say!(
             "  NATS:     {nats}, subjects {} as durable `{}`",
@@ -136,6 +173,17 @@ pub(crate) fn run(args: ServeArgs) -> Result<(), CliError> {
     handle.shutdown();
     say!("event-center: stopped");
     Ok(())
+}
+
+/// Raises the soft open-file limit to the hard one, so that the server's
+/// connection limit (1,024) is not cut down by a low default soft limit.
+fn raise_open_file_limit() {
+    #[cfg(unix)]
+    if let Err(error) = rlimit::increase_nofile_limit(u64::MAX) {
+        eprintln!(
+            "serve: the open-file limit could not be raised ({error}); serving with it as it is"
+        );
+    }
 }
 
 /// Stores a batch from NATS; the source acks it only once this returned

@@ -28,6 +28,7 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{FromRequestParts, Path, Query, State};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::middleware;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
@@ -40,7 +41,9 @@ use tokio::sync::watch;
 use super::compact::view;
 use super::error::{ServerError, ServerErrorKind};
 use super::flows::{parse_registration, resolve, FlowKey};
+use super::guard::{self, Guard};
 use super::ingest::{parse_body, FieldError, Loc};
+use super::listen;
 use super::query::{
     get_event, get_run, normalize_search, query_events, query_runs, run_children, run_tree,
     EventQuery, RunQuery, NATIVE_SUFFIXES, WORKFLOW_SUFFIXES,
@@ -57,33 +60,31 @@ const RECENT_LIMIT: usize = 200;
 pub(crate) const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
 /// Serves until the shutdown flag is set, then for at most
-/// [`SHUTDOWN_GRACE`] while open requests finish.
+/// [`SHUTDOWN_GRACE`] while open requests finish; with the access rules
+/// (`Host`, origins, content type) and the connection timeouts and limit
+/// (see [`super::listen`]).
 pub(crate) async fn run(
     listener: std::net::TcpListener,
     app: Arc<App>,
     shutdown: watch::Receiver<bool>,
 ) -> Result<(), ServerError> {
-    let listener = tokio::net::TcpListener::from_std(listener)
+    let bound = listener
+        .local_addr()
         .map_err(|e| ServerError::new(ServerErrorKind::Bind, e.to_string()))?;
-    let mut signal = shutdown.clone();
-    let server = axum::serve(listener, router(app)).with_graceful_shutdown(async move {
-        let _ = signal.wait_for(|stop| *stop).await;
-    });
-    let mut deadline = shutdown;
-    tokio::select! {
-        served = server => served.map_err(|e| ServerError::new(ServerErrorKind::Runtime, e.to_string())),
-        () = async move {
-            let _ = deadline.wait_for(|stop| *stop).await;
-            tokio::time::sleep(SHUTDOWN_GRACE).await;
-        } => Ok(()),
-    }
+    let transport = app.access.transport.clone();
+    let guard = Arc::new(Guard::new(app.access.clone(), bound));
+    listen::serve(listener, router(app, guard), transport, shutdown).await
 }
 
-fn router(app: Arc<App>) -> Router {
+/// The routes, behind the access rules: `Host`, then the origin (both
+/// before the API key and before any body is read), then, for bodies,
+/// the content type.
+fn router(app: Arc<App>, guard: Arc<Guard>) -> Router {
+    let json = || middleware::from_fn(guard::json_body);
     Router::new()
         .route("/", get(viewer))
         .route("/healthz", get(healthz))
-        .route(&format!("{PREFIX}/ingest"), post(ingest))
+        .route(&format!("{PREFIX}/ingest"), post(ingest).layer(json()))
         .route(&format!("{PREFIX}/runs"), get(runs))
         .route(&format!("{PREFIX}/runs/{{run_id}}"), get(one_run))
         .route(&format!("{PREFIX}/runs/{{run_id}}/children"), get(children))
@@ -91,7 +92,10 @@ fn router(app: Arc<App>) -> Router {
         .route(&format!("{PREFIX}/runs/{{run_id}}/events"), get(run_events))
         .route(&format!("{PREFIX}/events/recent"), get(recent_events))
         .route(&format!("{PREFIX}/events/{{event_id}}/raw"), get(raw_event))
-        .route(&format!("{PREFIX}/flows/register"), post(register_flow))
+        .route(
+            &format!("{PREFIX}/flows/register"),
+            post(register_flow).layer(json()),
+        )
         .route(&format!("{PREFIX}/flows/resolve"), get(resolve_flow))
         .route(&format!("{PREFIX}/stream"), get(stream::sse))
         .route(&format!("{PREFIX}/ws"), get(stream::websocket))
@@ -100,6 +104,7 @@ fn router(app: Arc<App>) -> Router {
             detail(StatusCode::METHOD_NOT_ALLOWED, "Method Not Allowed")
         })
         .with_state(app)
+        .layer(middleware::from_fn_with_state(guard, guard::check))
 }
 
 /// A JSON response.

@@ -21,6 +21,7 @@ mod guard;
 mod http;
 mod import;
 mod ingest;
+mod listen;
 mod query;
 mod runs;
 mod server;
