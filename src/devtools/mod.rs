@@ -20,12 +20,16 @@ mod flows;
 mod guard;
 mod http;
 mod ingest;
+mod normalize;
 mod query;
 mod runs;
+mod scrub;
 mod server;
 mod store;
 mod stream;
 
 pub use error::{ServerError, ServerErrorKind};
+#[doc(hidden)]
+pub use ingest::fuzz_ingest_body;
 pub use server::{ObservationServer, ObservationServerBuilder, ServerHandle};
 pub use store::{ObservationStore, Retention, StoreExport};
