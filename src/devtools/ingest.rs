@@ -39,7 +39,7 @@ pub(crate) struct NewEvent {
     pub(crate) group_id: Option<String>,
     /// The [`RUN_META_KEYS`] present in meta, with their values.
     pub(crate) run_meta: Vec<(&'static str, Value)>,
-    /// Whether the compact view shortens this event's payload or error.
+    /// Whether the compact view shortens some part of this event.
     pub(crate) compact: bool,
     /// The whole event as JSON text.
     pub(crate) json: String,
