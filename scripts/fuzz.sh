@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Fuzzes the JSON event entry points (Event::parse, Event::from_json,
-# EventCenter::emit_json) and pattern compilation and matching with
+# EventCenter::emit_json), pattern compilation and matching, and the
+# observation server's ingest body parser with
 # cargo-fuzz (libFuzzer), each target for a fixed time. Fails on any crash,
 # failed check or timeout, and prints how to reproduce it.
 #
@@ -22,7 +23,7 @@ case "$seconds" in
     exit 2
     ;;
 esac
-targets=(emit_json patterns)
+targets=(emit_json patterns ingest_body)
 
 if ! command -v c++ > /dev/null 2>&1; then
     sudo=""

@@ -202,6 +202,9 @@ pub use sinks::tracing_bridge::{EventCenterLayer, TracingHook};
 pub use text::SharedStr;
 // --- server re-exports (feature server) ---
 #[cfg(feature = "server")]
+#[doc(hidden)]
+pub use devtools::fuzz_ingest_body;
+#[cfg(feature = "server")]
 pub use devtools::{JsonIngest, RefusedText, TextFault};
 #[cfg(feature = "server")]
 pub use devtools::{

@@ -15,13 +15,20 @@ use crate::event::{Event, JsonMap};
 use crate::text::SharedStr;
 
 /// The secret words on by default, already in their normalized form.
-const DEFAULT_WORDS: [&str; 6] = [
+/// (`client_secret`, `x-api-key` and `set-cookie` need no word of their own:
+/// they contain `secret`, `apikey` and `cookie`.)
+const DEFAULT_WORDS: [&str; 11] = [
     "apikey",
     "authorization",
     "password",
+    "passwd",
+    "pwd",
     "secret",
     "token",
     "cookie",
+    "privatekey",
+    "accesskey",
+    "credentials",
 ];
 
 /// The one secret word that is also a unit of LLM usage.
@@ -45,11 +52,13 @@ const STACK_KEY: usize = 128;
 /// A key is first *normalized*: only its letters and digits are kept, in
 /// lowercase (so `api_key`, `API-KEY`, `apiKey` and `Api Key` all become
 /// `apikey`). It looks secret when the normalized key **contains** one of the
-/// secret words: by default `apikey`, `authorization`, `password`, `secret`,
-/// `token` and `cookie`, plus any added with [`with_key`](Self::with_key),
-/// which are normalized the same way. So `x-api-key`, `Authorization`,
-/// `Proxy-Authorization`, `access_token`, `client_secret`, `Set-Cookie` and
-/// `db_password` all match.
+/// secret words: by default `apikey`, `authorization`, `password`, `passwd`,
+/// `pwd`, `secret`, `token`, `cookie`, `privatekey`, `accesskey` and
+/// `credentials`, plus any added with [`with_key`](Self::with_key), which are
+/// normalized the same way. So `x-api-key`, `Authorization`,
+/// `Proxy-Authorization`, `access_token`, `client_secret`, `Set-Cookie`,
+/// `db_password`, `PASSWD`, `private_key`, `AWS_ACCESS_KEY_ID` and
+/// `Credentials` all match, in any case.
 ///
 /// `token` is also the unit of LLM usage, and usage counters are exactly what
 /// an observer wants to see, so that one word has two carve-outs:
@@ -130,7 +139,7 @@ struct Word {
 
 /// How a key matched.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Class {
+pub(crate) enum Class {
     /// Not secret.
     Plain,
     /// Secret only through `token`: numbers are kept.
@@ -377,6 +386,17 @@ impl Redaction {
             Value::String(_) | Value::Array(_) | Value::Object(_) => true,
         };
         maskable && *value != self.mask
+    }
+
+    /// The mask that replaces secret values.
+    pub(crate) fn mask(&self) -> &Value {
+        &self.mask
+    }
+
+    /// How a key matches (the key test of [`redact`](Self::redact)), for
+    /// callers that walk JSON text rather than [`Value`]s.
+    pub(crate) fn key_class(&self, key: &str) -> Class {
+        self.classify(key)
     }
 
     fn classify(&self, key: &str) -> Class {
@@ -759,6 +779,24 @@ mod tests {
             "token_store",
             "cookie",
             "Set-Cookie",
+            "SET-COOKIE",
+            "passwd",
+            "DB_PASSWD",
+            "pwd",
+            "PWD",
+            "private_key",
+            "PrivateKey",
+            "ssh-private-key",
+            "client_secret",
+            "CLIENT_SECRET",
+            "access_key",
+            "AWS_ACCESS_KEY_ID",
+            "accessKey",
+            "credentials",
+            "Credentials",
+            "aws_credentials",
+            "x-api-key",
+            "X-Api-Key",
         ] {
             assert_eq!(
                 redacted(json!({ key: "s3cr3t" })),

@@ -164,6 +164,8 @@ fn queries_answer_what_agently_devtools_answers() {
         "/observation/events/recent?event_types=triggerflow.execution_started",
         "/observation/events/recent?app_id=shape-app&search=NO%20ANSWER",
         "/observation/events/recent?app_id=shape-app&source=Shape&since=0",
+        // Not parameters of this route: Agently ignores them, whatever their value.
+        "/observation/events/recent?app_id=shape-app&run_id=shape-child&include_descendants=maybe",
         "/observation/events/s5/raw",
         "/observation/events/s4/raw",
         "/observation/runs/missing",

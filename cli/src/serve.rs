@@ -48,6 +48,10 @@ pub(crate) struct ServeArgs {
     /// Keep at most this many bytes of event JSON (the oldest go first).
     #[arg(long, value_name = "N")]
     max_bytes: Option<u64>,
+    /// Store events as sent: do not mask the values of secret-looking keys
+    /// (`api_key`, `password`, `token`, ...), as ingest does by default.
+    #[arg(long)]
+    no_redact: bool,
     /// Also store the events of this NATS server's JetStream stream (as
     /// `NatsSink`s publish them, from any number of processes).
     #[arg(long, value_name = "URL")]
@@ -105,6 +109,9 @@ pub(crate) fn run(args: ServeArgs) -> Result<(), CliError> {
         builder = builder.with_allowed_origin(origin.as_str());
     }
     raise_open_file_limit();
+    if args.no_redact {
+        builder = builder.with_redaction(event_center::Redaction::none());
+    }
     let server = builder.build()?;
     let runtime = runtime()?;
     // Connect to NATS before listening: a wrong URL fails at once.

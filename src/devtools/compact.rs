@@ -1,22 +1,44 @@
 //! The compact event view Agently DevTools serves by default
 //! (`payload_mode` other than `raw`): strings over 4000 characters, lists
 //! over 40 items, objects over 80 keys and values nested deeper than 8
-//! levels are cut, in the payload and the error, with the same markers and
-//! the same `devtools_view` note pointing at the raw event.
+//! levels are cut, with the same markers and the same `devtools_view` note
+//! pointing at the raw event. Agently cuts the payload and the error; here
+//! every part of the event is cut the same way (the message, payload,
+//! error, run and its meta, meta, and the unknown top-level fields, of
+//! which at most 80 are shown), so no client receives an event deeper or
+//! wider than those bounds, whatever was ingested. Only the identifiers
+//! (`event_id`, `event_type`, `source`, `level`) and the timestamp are left
+//! whole, and the run's own ids are never among the keys cut.
 //!
-//! Whether an event needs it is decided once, at ingest, by a scan of the
-//! payload and error text that allocates nothing; only those events are
-//! parsed again when served.
+//! Whether an event needs it is decided once, at ingest, by a scan of each
+//! part's text that allocates nothing; only those events are parsed again
+//! when served.
 
 use std::borrow::Cow;
 
 use serde_json::value::RawValue;
 
 use super::ingest::{entries, push_json_str, Entries};
+use super::normalize::RUN_FIELDS;
 
-const MAX_STRING_CHARS: usize = 4000;
+pub(crate) const MAX_STRING_CHARS: usize = 4000;
 const MAX_LIST_ITEMS: usize = 40;
-const MAX_DICT_ITEMS: usize = 80;
+pub(crate) const MAX_DICT_ITEMS: usize = 80;
+/// The event fields the view leaves whole.
+const WHOLE: [&str; 5] = ["event_id", "event_type", "source", "level", "timestamp"];
+/// The event's own fields (the others are its unknown ones).
+const OWN: [&str; 10] = [
+    "event_id",
+    "event_type",
+    "source",
+    "level",
+    "message",
+    "payload",
+    "error",
+    "run",
+    "meta",
+    "timestamp",
+];
 const MAX_DEPTH: usize = 8;
 const NESTED_MARKER: &str =
     "[devtools compacted nested payload; use raw_event_ref or payload_mode=raw for full value]";
@@ -123,35 +145,47 @@ fn compact_event(json: &str) -> Option<String> {
     let event: &RawValue = serde_json::from_str(json).ok()?;
     let Entries(fields) = entries(event)?;
     let mut total = Stats::default();
-    let mut out = String::with_capacity(json.len() / 2);
+    let mut out = String::with_capacity(json.len().min(1 << 20));
     let mut event_id = String::new();
+    let mut unknown = 0usize;
     out.push('{');
-    for (i, (key, value)) in fields.iter().enumerate() {
-        if i > 0 {
+    for (key, value) in &fields {
+        if !OWN.contains(&&**key) {
+            unknown += 1;
+            if unknown > MAX_DICT_ITEMS {
+                continue;
+            }
+        }
+        if out.len() > 1 {
             out.push(',');
         }
         push_json_str(&mut out, key);
         out.push(':');
-        match &**key {
-            "payload" | "error" if value.get() != "null" => {
-                let mut stats = Stats::default();
-                let start = out.len();
-                compact_value(value, &mut stats, 0, &mut out);
-                if stats.changed() && out[start..].starts_with('{') && out.len() - start > 2 {
-                    out.pop();
-                    out.push_str(",\"__devtools_compaction\":");
-                    out.push_str(&stats.marker());
-                    out.push('}');
-                }
-                total.add(stats);
+        if WHOLE.contains(&&**key) || value.get() == "null" {
+            if key == "event_id" {
+                event_id = serde_json::from_str(value.get()).unwrap_or_default();
             }
-            _ => {
-                if key == "event_id" {
-                    event_id = serde_json::from_str(value.get()).unwrap_or_default();
-                }
-                out.push_str(value.get());
-            }
+            out.push_str(value.get());
+            continue;
         }
+        let mut stats = Stats::default();
+        let start = out.len();
+        let keep: &[&str] = if key == "run" { &RUN_FIELDS } else { &[] };
+        compact_value(value, &mut stats, 0, keep, &mut out);
+        if stats.changed() && out[start..].starts_with('{') && out.len() - start > 2 {
+            out.pop();
+            out.push_str(",\"__devtools_compaction\":");
+            out.push_str(&stats.marker());
+            out.push('}');
+        }
+        total.add(stats);
+    }
+    if unknown > MAX_DICT_ITEMS {
+        total.collections += 1;
+        out.push_str(&format!(
+            ",\"__devtools_compacted_keys\":{},\"payload_mode\":\"raw\"",
+            unknown - MAX_DICT_ITEMS
+        ));
     }
     if !total.changed() {
         return None;
@@ -166,7 +200,9 @@ fn compact_event(json: &str) -> Option<String> {
     Some(out)
 }
 
-fn compact_value(raw: &RawValue, stats: &mut Stats, depth: usize, out: &mut String) {
+/// Writes the value compacted. Keys of an object at this level listed in
+/// `keep` are kept past the key limit.
+fn compact_value(raw: &RawValue, stats: &mut Stats, depth: usize, keep: &[&str], out: &mut String) {
     if depth > MAX_DEPTH {
         stats.depths += 1;
         push_json_str(out, NESTED_MARKER);
@@ -204,7 +240,7 @@ fn compact_value(raw: &RawValue, stats: &mut Stats, depth: usize, out: &mut Stri
                 if i > 0 {
                     out.push(',');
                 }
-                compact_value(item, stats, depth + 1, out);
+                compact_value(item, stats, depth + 1, &[], out);
             }
             if items.len() > MAX_LIST_ITEMS {
                 stats.collections += 1;
@@ -218,21 +254,29 @@ fn compact_value(raw: &RawValue, stats: &mut Stats, depth: usize, out: &mut Stri
         Some(b'{') => {
             let Entries(fields) = entries(raw).unwrap_or(Entries(Vec::new()));
             out.push('{');
+            let mut written = 0usize;
+            let mut cut = 0usize;
             for (i, (key, value)) in fields.iter().enumerate() {
-                if i > 0 {
+                if i >= MAX_DICT_ITEMS && !keep.contains(&&**key) {
+                    cut += 1;
+                    continue;
+                }
+                if written > 0 {
                     out.push(',');
                 }
-                if i >= MAX_DICT_ITEMS {
-                    stats.collections += 1;
-                    out.push_str(&format!(
-                        "\"__devtools_compacted_keys\":{},\"payload_mode\":\"raw\"",
-                        fields.len() - MAX_DICT_ITEMS
-                    ));
-                    break;
-                }
+                written += 1;
                 push_json_str(out, key);
                 out.push(':');
-                compact_value(value, stats, depth + 1, out);
+                compact_value(value, stats, depth + 1, &[], out);
+            }
+            if cut > 0 {
+                stats.collections += 1;
+                if written > 0 {
+                    out.push(',');
+                }
+                out.push_str(&format!(
+                    "\"__devtools_compacted_keys\":{cut},\"payload_mode\":\"raw\""
+                ));
             }
             out.push('}');
         }

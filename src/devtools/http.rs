@@ -410,7 +410,7 @@ async fn ingest(State(app): State<Arc<App>>, _: Admitted, body: Body) -> Respons
         Ok(bytes) => bytes,
         Err(refusal) => return refusal,
     };
-    let batch = match parse_body(&bytes) {
+    let batch = match parse_body(&bytes, &app.redaction) {
         Ok(batch) => batch,
         Err(error) => return invalid(&[error]),
     };
@@ -546,7 +546,9 @@ async fn tree(State(app): State<Arc<App>>, Path(run_id): Path<String>, _: Admitt
     }
 }
 
-/// The event filters shared by `/events/recent` and `/runs/{id}/events`.
+/// The event filters shared by `/events/recent` and `/runs/{id}/events`;
+/// `include_descendants` is read only with a run (as Agently DevTools,
+/// whose `/events/recent` takes no such parameter).
 fn event_query(
     checked: &mut Checked<'_>,
     run_id: Option<String>,
@@ -554,7 +556,7 @@ fn event_query(
 ) -> EventQuery {
     let params = checked.params;
     EventQuery {
-        include_descendants: checked.boolean("include_descendants", false),
+        include_descendants: run_id.is_some() && checked.boolean("include_descendants", false),
         run_id,
         event_types: params.all("event_types"),
         source: params.string("source"),
@@ -612,6 +614,11 @@ async fn run_events(
     events_response(app, query, raw_mode(&params)).await
 }
 
+/// `GET /events/recent`: the newest events with Agently's filters. As in
+/// Agently DevTools 0.2, `run_id` and `include_descendants` are not among
+/// them (its route does not declare them, and FastAPI ignores undeclared
+/// parameters): the answer is the same as without them, whatever their
+/// value. A run's events are at `/runs/{id}/events`.
 async fn recent_events(State(app): State<Arc<App>>, Admitted(params): Admitted) -> Response {
     let mut checked = Checked::new(&params);
     let query = event_query(&mut checked, None, Some(RECENT_LIMIT));

@@ -13,6 +13,7 @@ use super::error::{ServerError, ServerErrorKind};
 use super::ingest::{parse_events, Defaults, Element};
 use super::server::DEFAULT_BODY_LIMIT;
 use super::store::{db_path, ObservationStore};
+use crate::Redaction;
 
 /// The longest JSON text of one event: the server's default body limit, so
 /// an import refuses what the default ingest would.
@@ -159,7 +160,9 @@ impl ObservationStore {
     /// again gives the same text. A text that is not a storable event is
     /// refused on its own, with its index and why; the others are stored in
     /// one transaction. Events already stored (by `event_id`) are counted,
-    /// not stored again.
+    /// not stored again. Secrets are masked as the server's ingest masks
+    /// them by default ([`Redaction::default`](crate::Redaction)); masking
+    /// an already masked value changes nothing.
     ///
     /// # Errors
     ///
@@ -198,7 +201,7 @@ impl ObservationStore {
                 }),
             }
         }
-        let batch = parse_events(elements, &Defaults::default());
+        let batch = parse_events(elements, &Defaults::default(), &Redaction::default());
         let any_invalid = !batch.rejected.is_empty();
         for (at, error) in batch.rejected {
             refused.push(RefusedText {

@@ -1,18 +1,8 @@
 //! Ingest bodies: `{app_id?, group_id?, environment?, events: [...]}` read
-//! into borrowed parts (payload and extra fields stay raw JSON text), each
-//! event normalized as Agently DevTools' ingest route does and written once
-//! as the JSON text the store keeps and the API serves.
-//!
-//! Normalization: only `event_type` is required; `event_id` defaults to a
-//! new time-ordered id, `timestamp` to now, `source` to `"Agently"`, `level`
-//! to `INFO` (any case is accepted and stored upper-case); `meta.app_id`
-//! defaults to the body's `app_id` or `"default"`, `meta.group_id` and
-//! `meta.environment` to the body's when it gives them. The run is written
-//! with Agently's ten RunContext fields (`root_run_id` defaulting to
-//! `run_id`), the error with its eight ErrorInfo fields. Unknown top-level
-//! fields are kept. Payload, meta and extra fields are kept byte for byte,
-//! except that JSON spread over several lines is put on one line (so every
-//! stored event is one JSONL line).
+//! into borrowed parts (each event's fields stay raw JSON text), each event
+//! checked and written once as the JSON text the store keeps and the API
+//! serves (see `normalize.rs`), with the limits and redaction of
+//! `scrub.rs`. Every step is linear in the body's size.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -22,12 +12,13 @@ use serde::{Deserialize, Serialize, Serializer};
 use serde_json::value::RawValue;
 use serde_json::Value;
 
-use crate::event::{now_millis, EventError, EventErrorKind, EventId, JsonMap, Level};
+use crate::event::Level;
 use crate::run::RunContext;
-use crate::ErrorInfo;
+use crate::Redaction;
 
-use super::compact::needs_compaction;
 use super::error::{ServerError, ServerErrorKind};
+use super::normalize::{fault, parse_event};
+use super::scrub::Scrubber;
 
 /// The meta keys a run record takes from its events' meta.
 pub(crate) const RUN_META_KEYS: [&str; 3] = ["app_id", "group_id", "environment"];
@@ -48,7 +39,7 @@ pub(crate) struct NewEvent {
     pub(crate) group_id: Option<String>,
     /// The [`RUN_META_KEYS`] present in meta, with their values.
     pub(crate) run_meta: Vec<(&'static str, Value)>,
-    /// Whether the compact view shortens this event's payload or error.
+    /// Whether the compact view shortens some part of this event.
     pub(crate) compact: bool,
     /// The whole event as JSON text.
     pub(crate) json: String,
@@ -199,20 +190,20 @@ impl<'de> Deserialize<'de> for Element<'de> {
     }
 }
 
-/// The JSON type of a raw value, for messages.
+/// The JSON type of a raw value, for messages (a string that cannot be
+/// read as text is said to be so).
 pub(crate) fn raw_type(raw: &RawValue) -> &'static str {
     match raw.get().as_bytes().first() {
         Some(b'{') => "an object",
         Some(b'[') => "an array",
+        Some(b'"') if serde_json::from_str::<BStr<'_>>(raw.get()).is_err() => {
+            "a string that is not valid Unicode (it holds a lone surrogate)"
+        }
         Some(b'"') => "a string",
         Some(b't' | b'f') => "a boolean",
         Some(b'n') => "null",
         _ => "a number",
     }
-}
-
-fn is_null(raw: &RawValue) -> bool {
-    raw.get() == "null"
 }
 
 /// Reads an object's entries; `None` when the value is not an object.
@@ -224,11 +215,11 @@ pub(crate) fn entries(raw: &RawValue) -> Option<Entries<'_>> {
     }
 }
 
-/// Parses a request body. A body that is not a JSON object, or whose
-/// `app_id`, `group_id`, `environment` or `events` has the wrong type, is
-/// one error for the whole body; otherwise each event is valid or rejected
-/// on its own.
-pub(crate) fn parse_body(body: &[u8]) -> Result<Batch, FieldError> {
+/// Parses a request body, masking secrets with `redaction`. A body that is
+/// not a JSON object, or whose `app_id`, `group_id`, `environment` or
+/// `events` has the wrong type, is one error for the whole body; otherwise
+/// each event is valid or rejected on its own.
+pub(crate) fn parse_body(body: &[u8], redaction: &Redaction) -> Result<Batch, FieldError> {
     let body_loc = || vec![Loc::Key("body".to_owned())];
     let text = std::str::from_utf8(body).map_err(|e| {
         FieldError::new(
@@ -288,18 +279,23 @@ pub(crate) fn parse_body(body: &[u8]) -> Result<Batch, FieldError> {
             )
         })?;
     }
-    Ok(parse_events(events, &defaults))
+    Ok(parse_events(events, &defaults, redaction))
 }
 
 /// Normalizes each raw event; bad ones are rejected with their index.
-pub(crate) fn parse_events(events: Vec<Element<'_>>, defaults: &Defaults<'_>) -> Batch {
+pub(crate) fn parse_events(
+    events: Vec<Element<'_>>,
+    defaults: &Defaults<'_>,
+    redaction: &Redaction,
+) -> Batch {
+    let scrubber = Scrubber::new(redaction);
     let mut batch = Batch {
         events: Vec::with_capacity(events.len()),
         rejected: Vec::new(),
     };
     for (index, element) in events.into_iter().enumerate() {
         let parsed = match element {
-            Element::Object(fields) => parse_event(fields, defaults),
+            Element::Object(fields) => parse_event(fields, defaults, &scrubber),
             Element::Other(found) => Err(fault(
                 "",
                 "model_attributes_type",
@@ -330,7 +326,9 @@ pub(crate) fn parse_events(events: Vec<Element<'_>>, defaults: &Defaults<'_>) ->
 }
 
 /// Normalizes events built in Rust (a CLI import, a fan-in) exactly as an
-/// HTTP batch without body defaults; any invalid one fails the whole call.
+/// HTTP batch without body defaults, without redaction (the library's own
+/// stage masks secrets before events leave a center); any invalid one
+/// fails the whole call.
 pub(crate) fn parse_rust_events(events: &[crate::Event]) -> Result<Vec<NewEvent>, ServerError> {
     let invalid = |index: usize, field: String, msg: String| {
         ServerError::new(ServerErrorKind::InvalidEvent { index, field }, msg)
@@ -350,11 +348,27 @@ pub(crate) fn parse_rust_events(events: &[crate::Event]) -> Result<Vec<NewEvent>
                 .map_err(|e| invalid(i, "event".into(), e.to_string()))
         })
         .collect::<Result<Vec<_>, _>>()?;
-    let batch = parse_events(elements, &Defaults::default());
+    let batch = parse_events(elements, &Defaults::default(), &Redaction::none());
     match batch.rejected.into_iter().next() {
         Some((index, error)) => Err(invalid(index, error.event_field(), error.msg)),
         None => Ok(batch.events),
     }
+}
+
+/// Not part of the API: the ingest body parser for the fuzz target
+/// (`fuzz/fuzz_targets/ingest_body.rs`). Parses `body` as `POST
+/// /observation/ingest` does, with the default redaction or none, and
+/// returns the stored JSON text of each accepted event, or `None` when the
+/// body is refused as a whole.
+#[doc(hidden)]
+pub fn fuzz_ingest_body(body: &[u8], redact: bool) -> Option<Vec<String>> {
+    let redaction = if redact {
+        Redaction::default()
+    } else {
+        Redaction::none()
+    };
+    let batch = parse_body(body, &redaction).ok()?;
+    Some(batch.events.into_iter().map(|event| event.json).collect())
 }
 
 /// A string or null; the JSON type found otherwise.
@@ -363,363 +377,6 @@ pub(crate) fn optional_string(raw: &RawValue) -> Result<Option<Cow<'_, str>>, &'
         Ok(value) => Ok(value.map(|s| s.0)),
         Err(_) => Err(raw_type(raw)),
     }
-}
-
-/// What is wrong with one event: its field path, error type and message.
-type EventFault = (String, &'static str, String);
-
-fn fault(field: &str, kind: &'static str, msg: impl Into<String>) -> EventFault {
-    (field.to_owned(), kind, msg.into())
-}
-
-fn from_event_error(error: EventError) -> EventFault {
-    let kind = match error.kind() {
-        EventErrorKind::Missing => "missing",
-        EventErrorKind::WrongType { .. } => "type_error",
-        _ => "value_error",
-    };
-    (error.field().to_owned(), kind, error.to_string())
-}
-
-fn string_field<'a>(raw: &'a RawValue, field: &str) -> Result<Option<Cow<'a, str>>, EventFault> {
-    optional_string(raw).map_err(|found| {
-        fault(
-            field,
-            "string_type",
-            format!("event field `{field}` must be a string, found {found}"),
-        )
-    })
-}
-
-fn parse_event(fields: Entries<'_>, defaults: &Defaults<'_>) -> Result<NewEvent, EventFault> {
-    let mut event_id = None;
-    let mut event_type = None;
-    let mut source = None;
-    let mut level = Level::Info;
-    let mut message = None;
-    let mut payload: Option<&RawValue> = None;
-    let mut error = None;
-    let mut run = None;
-    let mut meta = None;
-    let mut timestamp = None;
-    let mut extra: Vec<(Cow<'_, str>, &RawValue)> = Vec::new();
-    for (key, value) in fields.0 {
-        match &*key {
-            "event_id" => event_id = string_field(value, "event_id")?,
-            "event_type" => event_type = string_field(value, "event_type")?,
-            "source" => source = string_field(value, "source")?,
-            "message" => message = string_field(value, "message")?,
-            "level" => {
-                level = match string_field(value, "level")? {
-                    None => Level::Info,
-                    Some(text) => text.parse().map_err(|e: crate::ParseLevelError| {
-                        fault(
-                            "level",
-                            "literal_error",
-                            format!("event field `level`: {e}"),
-                        )
-                    })?,
-                }
-            }
-            "payload" => payload = Some(value),
-            "error" => {
-                error = if is_null(value) {
-                    None
-                } else {
-                    let value: Value = serde_json::from_str(value.get())
-                        .map_err(|e| fault("error", "json_invalid", e.to_string()))?;
-                    Some(ErrorInfo::from_json(value, "error").map_err(from_event_error)?)
-                }
-            }
-            "run" => {
-                run = if is_null(value) {
-                    None
-                } else {
-                    Some(parse_run(value)?)
-                }
-            }
-            "meta" => {
-                meta = if is_null(value) {
-                    None
-                } else {
-                    Some((
-                        value,
-                        entries(value).ok_or_else(|| {
-                            fault(
-                                "meta",
-                                "dict_type",
-                                format!(
-                                    "event field `meta` must be a JSON object, found {}",
-                                    raw_type(value)
-                                ),
-                            )
-                        })?,
-                    ))
-                }
-            }
-            "timestamp" => timestamp = parse_timestamp(value)?,
-            _ => {
-                extra.retain(|(k, _)| *k != key);
-                extra.push((key, value));
-            }
-        }
-    }
-    let event_type = match event_type {
-        Some(t) if !t.is_empty() => t.into_owned(),
-        Some(_) => {
-            return Err(fault(
-                "event_type",
-                "string_too_short",
-                "event field `event_type` must not be empty",
-            ))
-        }
-        None => {
-            return Err(fault(
-                "event_type",
-                "missing",
-                "event field `event_type` is required but missing or null",
-            ))
-        }
-    };
-    let timestamp = timestamp.unwrap_or_else(now_millis);
-    let event_id = match event_id {
-        Some(id) if !id.is_empty() => id.into_owned(),
-        _ => EventId::at_millis(timestamp).to_string(),
-    };
-    let source = source.map_or_else(|| crate::DEFAULT_SOURCE.to_owned(), Cow::into_owned);
-    let message = message.map(Cow::into_owned);
-    let error_json = match &error {
-        Some(info) => Some(
-            serde_json::to_string(info)
-                .map_err(|e| fault("error", "value_error", e.to_string()))?,
-        ),
-        None => None,
-    };
-    let run_json = match &run {
-        Some(run) => Some(
-            serde_json::to_string(run).map_err(|e| fault("run", "value_error", e.to_string()))?,
-        ),
-        None => None,
-    };
-    let payload = payload.map_or("null", RawValue::get);
-    let compact = needs_compaction(payload) || error_json.as_deref().is_some_and(needs_compaction);
-
-    // Meta: the event's own keys first, then the body defaults it lacks.
-    let mut run_meta = Vec::new();
-    let mut app_id = None;
-    let mut group_id = None;
-    let mut has = [false; 3];
-    if let Some((_, entries)) = &meta {
-        for (key, value) in &entries.0 {
-            if let Some(i) = RUN_META_KEYS.iter().position(|k| k == key) {
-                has[i] = true;
-                let parsed: Value = serde_json::from_str(value.get()).unwrap_or(Value::Null);
-                run_meta.retain(|(k, _)| *k != RUN_META_KEYS[i]);
-                run_meta.push((RUN_META_KEYS[i], parsed));
-            }
-        }
-    }
-    let mut additions: Vec<(&'static str, String)> = Vec::new();
-    let default_app = defaults.app_id.as_deref().unwrap_or("default");
-    for (i, default) in [
-        Some(default_app),
-        defaults.group_id.as_deref(),
-        defaults.environment.as_deref(),
-    ]
-    .into_iter()
-    .enumerate()
-    {
-        if let (false, Some(value)) = (has[i], default) {
-            additions.push((RUN_META_KEYS[i], value.to_owned()));
-            run_meta.push((RUN_META_KEYS[i], Value::String(value.to_owned())));
-        }
-    }
-    for (key, value) in &run_meta {
-        if let Value::String(s) = value {
-            match *key {
-                "app_id" => app_id = Some(s.clone()),
-                "group_id" => group_id = Some(s.clone()),
-                _ => {}
-            }
-        }
-    }
-
-    let mut json = String::with_capacity(256 + payload.len());
-    json.push_str("{\"event_id\":");
-    push_json_str(&mut json, &event_id);
-    json.push_str(",\"event_type\":");
-    push_json_str(&mut json, &event_type);
-    json.push_str(",\"source\":");
-    push_json_str(&mut json, &source);
-    json.push_str(",\"level\":\"");
-    json.push_str(level.as_str());
-    json.push_str("\",\"message\":");
-    match &message {
-        Some(m) => push_json_str(&mut json, m),
-        None => json.push_str("null"),
-    }
-    json.push_str(",\"payload\":");
-    json.push_str(&one_line(payload));
-    json.push_str(",\"error\":");
-    json.push_str(error_json.as_deref().unwrap_or("null"));
-    json.push_str(",\"run\":");
-    json.push_str(run_json.as_deref().unwrap_or("null"));
-    json.push_str(",\"meta\":");
-    let meta_text = meta
-        .as_ref()
-        .map(|(raw, entries)| (one_line(raw.get()), entries.0.is_empty()));
-    match meta_text {
-        Some((text, false)) if additions.is_empty() => json.push_str(&text),
-        Some((text, false)) => {
-            // Insert the additions before the object's closing brace.
-            let open = text.trim_end().strip_suffix('}').unwrap_or(&text);
-            json.push_str(open.trim_end());
-            for (key, value) in &additions {
-                json.push(',');
-                push_json_str(&mut json, key);
-                json.push(':');
-                push_json_str(&mut json, value);
-            }
-            json.push('}');
-        }
-        _ => {
-            json.push('{');
-            for (i, (key, value)) in additions.iter().enumerate() {
-                if i > 0 {
-                    json.push(',');
-                }
-                push_json_str(&mut json, key);
-                json.push(':');
-                push_json_str(&mut json, value);
-            }
-            json.push('}');
-        }
-    }
-    json.push_str(",\"timestamp\":");
-    json.push_str(&timestamp.to_string());
-    for (key, value) in &extra {
-        json.push(',');
-        push_json_str(&mut json, key);
-        json.push(':');
-        json.push_str(&one_line(value.get()));
-    }
-    json.push('}');
-
-    Ok(NewEvent {
-        event_id,
-        event_type,
-        source,
-        level,
-        message,
-        timestamp,
-        run,
-        app_id,
-        group_id,
-        run_meta,
-        compact,
-        json,
-    })
-}
-
-/// Reads Agently's RunContext (`run_id` and `run_kind` required, the other
-/// ids optional strings, `meta` an object); `root_run_id` defaults to
-/// `run_id`, unknown keys are dropped.
-fn parse_run(raw: &RawValue) -> Result<RunContext, EventFault> {
-    let fields = entries(raw).ok_or_else(|| {
-        fault(
-            "run",
-            "model_attributes_type",
-            format!(
-                "event field `run` must be a JSON object, found {}",
-                raw_type(raw)
-            ),
-        )
-    })?;
-    let mut ids: [Option<String>; 9] = Default::default();
-    const IDS: [(&str, &str); 9] = [
-        ("run_id", "run.run_id"),
-        ("run_kind", "run.run_kind"),
-        ("root_run_id", "run.root_run_id"),
-        ("parent_run_id", "run.parent_run_id"),
-        ("agent_id", "run.agent_id"),
-        ("agent_name", "run.agent_name"),
-        ("session_id", "run.session_id"),
-        ("response_id", "run.response_id"),
-        ("execution_id", "run.execution_id"),
-    ];
-    let mut meta = JsonMap::new();
-    for (key, value) in fields.0 {
-        if key == "meta" {
-            if !is_null(value) {
-                meta = match entries(value) {
-                    Some(_) => serde_json::from_str(value.get())
-                        .map_err(|e| fault("run.meta", "dict_type", e.to_string()))?,
-                    None => {
-                        return Err(fault(
-                            "run.meta",
-                            "dict_type",
-                            format!(
-                                "event field `run.meta` must be a JSON object, found {}",
-                                raw_type(value)
-                            ),
-                        ))
-                    }
-                };
-            }
-        } else if let Some(i) = IDS.iter().position(|(name, _)| *name == key) {
-            ids[i] = string_field(value, IDS[i].1)?.map(Cow::into_owned);
-        }
-    }
-    let [run_id, run_kind, root_run_id, parent_run_id, agent_id, agent_name, session_id, response_id, execution_id] =
-        ids;
-    let missing = |field: &str| {
-        fault(
-            field,
-            "missing",
-            format!("event field `{field}` is required but missing or null"),
-        )
-    };
-    let run_id = run_id.ok_or_else(|| missing("run.run_id"))?;
-    let run_kind = run_kind.ok_or_else(|| missing("run.run_kind"))?;
-    Ok(RunContext {
-        root_run_id: Some(root_run_id.unwrap_or_else(|| run_id.clone())),
-        run_id,
-        run_kind,
-        parent_run_id,
-        agent_id,
-        agent_name,
-        session_id,
-        response_id,
-        execution_id,
-        meta,
-    })
-}
-
-fn parse_timestamp(raw: &RawValue) -> Result<Option<i64>, EventFault> {
-    let bad = || {
-        fault(
-            "timestamp",
-            "int_type",
-            format!(
-                "event field `timestamp` must be integer Unix milliseconds, found {}",
-                raw.get().chars().take(40).collect::<String>()
-            ),
-        )
-    };
-    if is_null(raw) {
-        return Ok(None);
-    }
-    let number: serde_json::Number = serde_json::from_str(raw.get()).map_err(|_| bad())?;
-    number
-        .as_i64()
-        .or_else(|| {
-            number
-                .as_f64()
-                .filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15)
-                .map(|f| f as i64)
-        })
-        .map(Some)
-        .ok_or_else(bad)
 }
 
 /// Appends `s` as a JSON string literal.
@@ -783,7 +440,7 @@ mod tests {
     use super::*;
 
     fn one(body: &str) -> NewEvent {
-        let mut batch = parse_body(body.as_bytes()).unwrap();
+        let mut batch = parse_body(body.as_bytes(), &Redaction::default()).unwrap();
         assert!(batch.rejected.is_empty(), "{:?}", batch.rejected);
         batch.events.remove(0)
     }
@@ -836,7 +493,11 @@ mod tests {
 
     #[test]
     fn every_bad_event_is_named_and_the_good_ones_kept() {
-        let batch = parse_body(br#"{"events":[{"event_type":"ok"},{"source":"x"},{"event_type":"x","run":{"run_kind":"k"}},7]}"#).unwrap();
+        let batch = parse_body(
+            br#"{"events":[{"event_type":"ok"},{"source":"x"},{"event_type":"x","run":{"run_kind":"k"}},7]}"#,
+            &Redaction::default(),
+        )
+        .unwrap();
         assert_eq!(batch.events.len(), 1);
         let fields: Vec<(usize, String)> = batch
             .rejected

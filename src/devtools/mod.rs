@@ -22,13 +22,17 @@ mod http;
 mod import;
 mod ingest;
 mod listen;
+mod normalize;
 mod query;
 mod runs;
+mod scrub;
 mod server;
 mod store;
 mod stream;
 
 pub use error::{ServerError, ServerErrorKind};
 pub use import::{JsonIngest, RefusedText, TextFault};
+#[doc(hidden)]
+pub use ingest::fuzz_ingest_body;
 pub use server::{ObservationServer, ObservationServerBuilder, ServerHandle};
 pub use store::{ObservationStore, Retention, StoreExport};

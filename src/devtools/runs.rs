@@ -253,14 +253,16 @@ impl<F: FnMut(&str) -> Option<RunRecord>> Resolver<F> {
         }
         let mut resolved = record;
         let updated_at = resolved.updated_at.or(resolved.started_at);
-        if updated_at.is_some_and(|at| self.now - at >= STALE_AFTER_MS) {
+        if updated_at.is_some_and(|at| self.now.saturating_sub(at) >= STALE_AFTER_MS) {
             resolved.mark_failed(self.now, "stale_timeout", None);
         } else if let Some(anchor) = (self.resolving.len() <= MAX_ANCESTRY)
             .then(|| self.terminal_ancestor(&resolved))
             .flatten()
             .and_then(|ancestor| ancestor.terminal_at())
         {
-            if updated_at.is_some_and(|at| at <= anchor) && self.now - anchor >= ORPHAN_AFTER_MS {
+            if updated_at.is_some_and(|at| at <= anchor)
+                && self.now.saturating_sub(anchor) >= ORPHAN_AFTER_MS
+            {
                 resolved.mark_failed(self.now, "orphaned_after_ancestor_terminal", Some(anchor));
             }
         }

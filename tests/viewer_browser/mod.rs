@@ -427,3 +427,23 @@ fn forward(mut client: TcpStream, upstream: &str, refuse_stream: bool) -> std::i
     std::io::copy(&mut server, &mut client)?;
     Ok(())
 }
+
+impl Viewer {
+    /// The server's data directory (to put rows in its store directly).
+    pub fn data_dir(&self) -> &std::path::Path {
+        self.data.path()
+    }
+
+    /// POSTs a JSON text body to the server's ingest endpoint (with the
+    /// API key); it must be accepted whole.
+    pub fn post_text(&self, body: &str) {
+        let mut request = ureq::post(&format!("{}/observation/ingest", self.server.url()))
+            .timeout(WAIT)
+            .set("Content-Type", "application/json");
+        if let Some(key) = &self.api_key {
+            request = request.set("Authorization", &format!("Bearer {key}"));
+        }
+        let response = request.send_string(body).expect("POST /observation/ingest");
+        assert_eq!(response.status(), 200);
+    }
+}
