@@ -13,6 +13,7 @@
 //! restart, and retention never deletes them.
 
 use std::borrow::Cow;
+use std::collections::hash_map::{Entry, HashMap};
 
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::Deserialize;
@@ -154,13 +155,18 @@ pub(crate) fn capture(
 }
 
 /// An object's entries with repeated keys merged as Python's `dict` does
-/// (first position, last value).
+/// (first position, last value), in time linear in their number (a hostile
+/// payload may have hundreds of thousands).
 fn merged<'a>(fields: Vec<(Cow<'a, str>, &'a RawValue)>) -> Vec<(String, &'a RawValue)> {
+    let mut slots: HashMap<Cow<'a, str>, usize> = HashMap::with_capacity(fields.len());
     let mut out: Vec<(String, &RawValue)> = Vec::with_capacity(fields.len());
     for (key, value) in fields {
-        match out.iter_mut().find(|(k, _)| *k == *key) {
-            Some(slot) => slot.1 = value,
-            None => out.push((key.into_owned(), value)),
+        match slots.entry(key) {
+            Entry::Occupied(slot) => out[*slot.get()].1 = value,
+            Entry::Vacant(slot) => {
+                out.push((slot.key().clone().into_owned(), value));
+                slot.insert(out.len() - 1);
+            }
         }
     }
     out
@@ -434,6 +440,16 @@ mod tests {
             flow.payload(7),
             r#"{"app_id":"default","group_id":null,"flow_name":"f","definition":{"z":1,"a":[1.50]},"registered_at":7}"#
         );
+    }
+
+    #[test]
+    fn repeated_keys_keep_their_first_place_and_last_value() {
+        let flow = parse_registration(
+            br#"{"flow_name":"f","definition":{},"mermaid":{"b":"1","a":"2","b":"3"}}"#,
+        )
+        .ok()
+        .unwrap();
+        assert_eq!(flow.mermaid.as_deref(), Some(r#"{"b":"3","a":"2"}"#));
     }
 
     #[test]
