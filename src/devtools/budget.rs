@@ -5,12 +5,16 @@
 //! queued for the storage thread) draws on one budget of bytes. A request
 //! takes its share before its body is read (from `Content-Length`, or as
 //! the chunks of a body without one arrive), charged at what a parsed batch
-//! takes in memory relative to its body ([`PARSED_FACTOR`]), and gives it
-//! back once its batch is committed and published. When the budget is
+//! takes in memory relative to its body ([`READ_FACTOR`], then
+//! [`parsed_estimate`] once read if that is more), and gives it back once
+//! its batch is committed and published (down to what the parsed batch
+//! takes as soon as it is parsed). When the budget is
 //! spent, a request waits (at most [`Limits::admission_wait`]), then is
 //! answered 503 with `Retry-After`: Agently's bridge and this crate's
-//! forwarder retry it. A single request larger than the whole budget is
-//! charged the whole budget, so it goes through alone.
+//! forwarder retry it. Small requests draw on a quarter of the budget kept
+//! for them, so that a one-event ingest never waits behind 8 MiB bodies; a
+//! single request larger than the rest is charged all of it and goes
+//! through alone.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -25,11 +29,17 @@ const DEFAULT_IN_FLIGHT: usize = 384 << 20;
 const DEFAULT_STREAM_BUFFER: usize = 64 << 20;
 /// How long a request waits for room by default.
 const DEFAULT_ADMISSION_WAIT: Duration = Duration::from_secs(10);
-/// What a parsed batch takes in memory per byte of its body, with the body
-/// itself: measured at about 55 for bodies of small events (each event's
-/// normalized record, run context and JSON text outweigh its few bytes of
-/// input), less for larger ones.
-pub(crate) const PARSED_FACTOR: usize = 56;
+/// What a body is charged per byte before it is read: what a parsed batch
+/// takes in memory relative to its body when its events are of a few
+/// hundred bytes or more (with the body itself). Bodies of smaller events
+/// take more (up to about 55 times their size for events of 20 bytes):
+/// once read, a body is charged [`parsed_estimate`] when that is more.
+pub(crate) const READ_FACTOR: usize = 8;
+/// What a parsed object (an event, mostly) takes in memory, with its
+/// normalized record and the entries it was read into.
+const PER_OBJECT: usize = 1200;
+/// What an object entry read into memory takes.
+const PER_ENTRY: usize = 100;
 /// The budget's unit: permits are KiB.
 const UNIT: usize = 1024;
 
@@ -56,14 +66,43 @@ impl Default for Limits {
     }
 }
 
-/// The in-flight budget shared by the request handlers.
+/// One pool of the budget.
+#[derive(Debug)]
+struct Pool {
+    permits: Arc<Semaphore>,
+    /// Its size, in units.
+    total: u32,
+}
+
+impl Pool {
+    fn new(bytes: usize) -> Self {
+        let total = u32::try_from(bytes.div_ceil(UNIT))
+            .unwrap_or(u32::MAX)
+            .clamp(1, Semaphore::MAX_PERMITS.min(u32::MAX as usize) as u32);
+        Pool {
+            permits: Arc::new(Semaphore::new(total as usize)),
+            total,
+        }
+    }
+}
+
+/// The in-flight budget shared by the request handlers, in two pools: a
+/// quarter for small requests (a charge of at most [`SMALL_SHARE`] of the
+/// budget), so that they never queue behind large ones, and the rest for
+/// the others. A large request is charged at most its whole pool.
 #[derive(Debug)]
 pub(crate) struct Budget {
-    permits: Arc<Semaphore>,
-    /// The whole budget, in units.
-    total: u32,
+    small: Pool,
+    large: Pool,
     wait: Duration,
+    /// The whole budget, in bytes, for messages.
+    bytes: usize,
 }
+
+/// The largest charge taken from the small requests' pool, as a fraction
+/// of the whole budget (1/64: 6 MiB of the default 384, a body of about
+/// 100 KiB).
+const SMALL_SHARE: usize = 64;
 
 /// No room in the budget within the admission wait.
 #[derive(Debug)]
@@ -73,33 +112,50 @@ pub(crate) struct Full {
 }
 
 /// A share of the budget, given back on drop.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub(crate) struct Share {
-    permit: Option<OwnedSemaphorePermit>,
+    small: Option<OwnedSemaphorePermit>,
+    large: Option<OwnedSemaphorePermit>,
+}
+
+fn held(permit: &Option<OwnedSemaphorePermit>) -> u32 {
+    permit.as_ref().map_or(0, |p| p.num_permits() as u32)
 }
 
 impl Budget {
     pub(crate) fn new(limits: &Limits) -> Self {
-        let total = u32::try_from(limits.in_flight.div_ceil(UNIT))
-            .unwrap_or(u32::MAX)
-            .clamp(1, Semaphore::MAX_PERMITS.min(u32::MAX as usize) as u32);
+        let small = limits.in_flight / 4;
         Budget {
-            permits: Arc::new(Semaphore::new(total as usize)),
-            total,
+            small: Pool::new(small),
+            large: Pool::new(limits.in_flight - small),
             wait: limits.admission_wait,
+            bytes: limits.in_flight,
         }
     }
 
-    /// The charge for a body of `bytes` once parsed, in units (at most the
-    /// whole budget).
-    fn units(&self, bytes: usize) -> u32 {
-        let units = bytes.saturating_mul(PARSED_FACTOR).div_ceil(UNIT);
-        u32::try_from(units).unwrap_or(u32::MAX).min(self.total)
+    /// `bytes` of memory, in units.
+    fn units(bytes: usize) -> u32 {
+        u32::try_from(bytes.div_ceil(UNIT)).unwrap_or(u32::MAX)
+    }
+
+    /// Grows `share` to `bytes` of memory if it holds less, waiting for
+    /// room at most the admission wait (counted from `since`).
+    pub(crate) async fn reserve(
+        &self,
+        share: &mut Share,
+        bytes: usize,
+        since: tokio::time::Instant,
+    ) -> Result<(), Full> {
+        let have = held(&share.small) + held(&share.large);
+        match Self::units(bytes).checked_sub(have) {
+            Some(more) if more > 0 => self.grow_units(share, more, since).await,
+            _ => Ok(()),
+        }
     }
 
     /// An empty share, to grow as a body arrives.
     pub(crate) fn empty(&self) -> Share {
-        Share { permit: None }
+        Share::default()
     }
 
     /// Grows `share` by the charge of `bytes` more of body, waiting for room
@@ -110,53 +166,78 @@ impl Budget {
         bytes: usize,
         since: tokio::time::Instant,
     ) -> Result<(), Full> {
-        let held = share.permit.as_ref().map_or(0, |p| p.num_permits()) as u32;
-        let wanted = self.units_total(held, bytes);
+        let more = Self::units(bytes.saturating_mul(READ_FACTOR));
+        self.grow_units(share, more, since).await
+    }
+
+    async fn grow_units(
+        &self,
+        share: &mut Share,
+        more: u32,
+        since: tokio::time::Instant,
+    ) -> Result<(), Full> {
+        if more == 0 {
+            return Ok(());
+        }
+        let small_max = (self.bytes / SMALL_SHARE / UNIT) as u32;
+        let (pool, slot) = if share.large.is_none() && held(&share.small) + more <= small_max {
+            (&self.small, &mut share.small)
+        } else {
+            (&self.large, &mut share.large)
+        };
+        let wanted = more.min(pool.total.saturating_sub(held(slot)));
         if wanted == 0 {
             return Ok(());
         }
-        let acquire = Arc::clone(&self.permits).acquire_many_owned(wanted);
+        let acquire = Arc::clone(&pool.permits).acquire_many_owned(wanted);
         match tokio::time::timeout_at(since + self.wait, acquire).await {
             Ok(Ok(permit)) => {
-                match &mut share.permit {
+                match slot {
                     Some(held) => held.merge(permit),
-                    None => share.permit = Some(permit),
+                    None => *slot = Some(permit),
                 }
                 Ok(())
             }
-            _ => Err(Full {
-                budget: self.total as usize * UNIT,
-            }),
+            _ => Err(Full { budget: self.bytes }),
         }
-    }
-
-    /// The more units a share holding `held` needs for `bytes` more.
-    fn units_total(&self, held: u32, bytes: usize) -> u32 {
-        let more = self.units(bytes);
-        more.min(self.total.saturating_sub(held))
     }
 
     /// Shrinks `share` to what `bytes` of parsed batch take (never grows
     /// it): the rest goes back to the budget at once.
     pub(crate) fn settle(&self, share: &mut Share, bytes: usize) {
-        let keep = bytes.div_ceil(UNIT);
-        if let Some(permit) = &mut share.permit {
+        let mut keep = bytes.div_ceil(UNIT);
+        for permit in [&mut share.large, &mut share.small].into_iter().flatten() {
             let held = permit.num_permits();
             if held > keep {
                 drop(permit.split(held - keep));
             }
+            keep = keep.saturating_sub(permit.num_permits());
         }
     }
+}
+
+/// An upper bound of what `body` takes in memory once parsed: the body,
+/// the events' texts, and per object and per entry (counted by their `{`
+/// and `:`, inside strings too) what they are read into. One pass over the
+/// body, much faster than parsing it.
+pub(crate) fn parsed_estimate(body: &[u8]) -> usize {
+    let (mut objects, mut entries) = (0usize, 0usize);
+    for &byte in body {
+        objects += usize::from(byte == b'{');
+        entries += usize::from(byte == b':');
+    }
+    body.len() * 3 + objects * PER_OBJECT + entries * PER_ENTRY
 }
 
 impl ObservationServerBuilder {
     /// The memory for work in flight, in bytes (default 384 MiB): request
     /// bodies being read and parsed, and batches waiting for the storage
-    /// thread, charged at what they take once parsed (about 56 times a
-    /// body of small events). When it is spent, an ingest waits up to 10 s
-    /// for room, then gets 503 with `Retry-After: 1` (Agently's bridge and
-    /// this crate's forwarder retry). A single body larger than the budget
-    /// still goes through, alone.
+    /// thread, charged at what they take once parsed (8 times the body
+    /// before it is read, up to about 55 times once read for a body of
+    /// tiny events). When it is spent, an ingest waits up to 10 s for room,
+    /// then gets 503 with `Retry-After: 1` (Agently's bridge and this
+    /// crate's forwarder retry). A quarter is kept for small requests; a
+    /// single body larger than the rest still goes through, alone.
     ///
     /// ```
     /// let builder = event_center::ObservationServer::builder().with_in_flight_budget(64 << 20);
@@ -205,20 +286,23 @@ mod tests {
     #[tokio::test]
     async fn a_full_budget_refuses_after_the_wait_and_frees_on_drop() {
         let budget = Budget::new(&Limits {
-            in_flight: 100 * UNIT * PARSED_FACTOR,
+            in_flight: 400 * UNIT * READ_FACTOR,
             admission_wait: Duration::from_millis(50),
             stream_buffer: 0,
         });
         let now = tokio::time::Instant::now;
         let mut first = budget.empty();
-        budget.grow(&mut first, 60 * UNIT, now()).await.unwrap();
+        budget.grow(&mut first, 200 * UNIT, now()).await.unwrap();
         let mut second = budget.empty();
-        assert!(budget.grow(&mut second, 60 * UNIT, now()).await.is_err());
+        assert!(budget.grow(&mut second, 200 * UNIT, now()).await.is_err());
+        // Small requests have a pool of their own.
+        let mut small = budget.empty();
+        budget.grow(&mut small, UNIT, now()).await.unwrap();
         budget.settle(&mut first, 10 * UNIT);
-        budget.grow(&mut second, 60 * UNIT, now()).await.unwrap();
+        budget.grow(&mut second, 200 * UNIT, now()).await.unwrap();
         drop((first, second));
         let mut whole = budget.empty();
-        // Larger than the budget: charged the whole of it.
+        // Larger than its pool: charged the whole of it.
         budget.grow(&mut whole, 1 << 30, now()).await.unwrap();
     }
 }

@@ -50,7 +50,9 @@ pub(crate) struct Feed {
 
 impl std::fmt::Debug for Feed {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Feed").field("cap", &self.cap).finish_non_exhaustive()
+        f.debug_struct("Feed")
+            .field("cap", &self.cap)
+            .finish_non_exhaustive()
     }
 }
 
@@ -133,7 +135,10 @@ impl Feed {
         if cursor >= ring.end {
             return None;
         }
-        let index = ring.batches.partition_point(|(start, _, _)| *start <= cursor) - 1;
+        let index = ring
+            .batches
+            .partition_point(|(start, _, _)| *start <= cursor)
+            - 1;
         let (start, batch, _) = &ring.batches[index];
         Some(Ok((*start, Arc::clone(batch))))
     }
@@ -151,7 +156,10 @@ impl Subscriber {
     /// The next event `make` accepts (it returns `None` for events the
     /// subscriber does not want), a gap, or the end. Holds no batch while
     /// it waits.
-    pub(crate) async fn next<T>(&mut self, mut make: impl FnMut(&NewEvent) -> Option<T>) -> Next<T> {
+    pub(crate) async fn next<T>(
+        &mut self,
+        mut make: impl FnMut(&NewEvent) -> Option<T>,
+    ) -> Next<T> {
         loop {
             if *self.woken.borrow_and_update() == u64::MAX {
                 return Next::Closed;

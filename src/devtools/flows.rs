@@ -130,13 +130,15 @@ pub(crate) fn resolve(conn: &Connection, key: &FlowKey) -> Result<Option<String>
         .optional()?)
 }
 
-/// Registers the flows that newly stored events declare, as Agently's
-/// `capture_event` does; events that declare no usable flow are skipped.
-pub(crate) fn capture(
-    conn: &Connection,
-    events: &[NewEvent],
-    registered_at: i64,
-) -> rusqlite::Result<()> {
+/// The flows the events of a batch declare, by `event_id` (the first
+/// event with an id counts, as only it is stored). Read before the batch
+/// reaches the storage thread: a declared definition may be megabytes.
+pub(crate) type Declared = HashMap<String, Flow>;
+
+/// Reads the flows that events declare, as Agently's `capture_event` does;
+/// events that declare no usable flow are skipped.
+pub(crate) fn declared_in(events: &[NewEvent]) -> Declared {
+    let mut found = Declared::new();
     for event in events {
         // Every spelling ends with the suffix: most events stop here,
         // before the alias table allocates anything.
@@ -144,11 +146,30 @@ pub(crate) fn capture(
             || !type_aliases(&event.event_type)
                 .iter()
                 .any(|t| t == DECLARED)
+            || found.contains_key(&event.event_id)
         {
             continue;
         }
         if let Some(flow) = declared(event) {
-            save(conn, &flow, registered_at)?;
+            found.insert(event.event_id.clone(), flow);
+        }
+    }
+    found
+}
+
+/// Registers the flows that newly stored events declare.
+pub(crate) fn capture(
+    conn: &Connection,
+    events: &[NewEvent],
+    declared: &Declared,
+    registered_at: i64,
+) -> rusqlite::Result<()> {
+    if declared.is_empty() {
+        return Ok(());
+    }
+    for event in events {
+        if let Some(flow) = declared.get(&event.event_id) {
+            save(conn, flow, registered_at)?;
         }
     }
     Ok(())

@@ -37,10 +37,10 @@ use serde::Serialize;
 use serde_json::json;
 use tokio::sync::watch;
 
-use super::budget::{Full, Share};
+use super::budget::{parsed_estimate, Full, Share};
 use super::compact::view;
 use super::error::{ServerError, ServerErrorKind};
-use super::flows::{parse_registration, resolve, FlowKey};
+use super::flows::{declared_in, parse_registration, resolve, FlowKey};
 use super::ingest::{parse_body, FieldError, Loc, NewEvent};
 use super::query::{
     get_event, get_run, normalize_search, query_events, query_runs, run_children, run_tree,
@@ -415,8 +415,14 @@ async fn ingest(
         Ok(read) => read,
         Err(refusal) => return refusal,
     };
-    let batch = match off_the_workers(bytes, |bytes| parse_body(&bytes)).await {
-        Ok(Ok(batch)) => batch,
+    let parse = |bytes: Vec<u8>| {
+        parse_body(&bytes).map(|batch| {
+            let declared = declared_in(&batch.events);
+            (batch, declared)
+        })
+    };
+    let (batch, declared) = match off_the_workers(bytes, parse).await {
+        Ok(Ok(parsed)) => parsed,
         Ok(Err(error)) => return invalid(&[error]),
         Err(response) => return response,
     };
@@ -425,7 +431,7 @@ async fn ingest(
     let stored = if batch.events.is_empty() {
         0
     } else {
-        match app.writer.write(batch.events).await {
+        match app.writer.write(batch.events, declared).await {
             Ok(stored) => stored,
             Err(error) => return failure(&error),
         }
@@ -534,7 +540,11 @@ async fn read_body(
         }
     }
     let mut chunks = body.into_data_stream();
-    let mut bytes = Vec::with_capacity(if full.is_none() { declared.unwrap_or(0) } else { 0 });
+    let mut bytes = Vec::with_capacity(if full.is_none() {
+        declared.unwrap_or(0)
+    } else {
+        0
+    });
     let mut total = 0usize;
     while let Some(chunk) = chunks.next().await {
         let chunk = chunk.map_err(|e| {
@@ -579,6 +589,15 @@ async fn read_body(
             }]})
             .to_string(),
         ));
+    }
+    if full.is_none() {
+        // Bodies of tiny events take more than charged: charge what the
+        // parse will take before it starts.
+        full = app
+            .budget
+            .reserve(&mut share, parsed_estimate(&bytes), since)
+            .await
+            .err();
     }
     if let Some(full) = full {
         return Err(busy(&full));

@@ -29,7 +29,7 @@ use crate::Redaction;
 use super::budget::{Budget, Limits};
 use super::error::{ServerError, ServerErrorKind};
 use super::feed::Feed;
-use super::flows::Flow;
+use super::flows::{declared_in, Declared, Flow};
 use super::guard::Access;
 use super::http;
 use super::ingest::{parse_rust_events, NewEvent};
@@ -80,6 +80,7 @@ type Reply = Box<dyn FnOnce(Result<usize, ServerError>) + Send>;
 enum Job {
     Write {
         events: Vec<NewEvent>,
+        declared: Declared,
         reply: Reply,
     },
     RegisterFlow {
@@ -92,6 +93,7 @@ enum Job {
 /// A batch larger than one chunk, stored a chunk at a time.
 struct Large {
     events: VecDeque<NewEvent>,
+    declared: Declared,
     stored: usize,
     reply: Reply,
 }
@@ -133,13 +135,16 @@ impl Queue {
     fn take(&mut self, job: Job) {
         match job {
             Job::Stop => self.stopping = true,
-            Job::Write { events, reply } if !fits_one_chunk(&events) => {
-                self.large.push_back(Large {
-                    events: events.into(),
-                    stored: 0,
-                    reply,
-                })
-            }
+            Job::Write {
+                events,
+                declared,
+                reply,
+            } if !fits_one_chunk(&events) => self.large.push_back(Large {
+                events: events.into(),
+                declared,
+                stored: 0,
+                reply,
+            }),
             job => self.small.push_back(job),
         }
     }
@@ -184,7 +189,11 @@ impl Storage {
                 jobs.take(job);
             }
             let small_turn = jobs.large.is_empty() || jobs.small_run < SMALL_RUN;
-            let small = if small_turn { jobs.small.pop_front() } else { None };
+            let small = if small_turn {
+                jobs.small.pop_front()
+            } else {
+                None
+            };
             match small {
                 Some(job) => {
                     jobs.small_run += 1;
@@ -194,7 +203,7 @@ impl Storage {
                     jobs.small_run = 0;
                     if let Some(mut large) = jobs.large.pop_front() {
                         let chunk = next_chunk(&mut large.events);
-                        match self.write(chunk) {
+                        match self.write(chunk, &large.declared) {
                             Err(error) => (large.reply)(Err(error)),
                             Ok(stored) if large.events.is_empty() => {
                                 (large.reply)(Ok(large.stored + stored))
@@ -213,7 +222,11 @@ impl Storage {
 
     fn run(&mut self, job: Job) {
         match job {
-            Job::Write { events, reply } => reply(self.write(events)),
+            Job::Write {
+                events,
+                declared,
+                reply,
+            } => reply(self.write(events, &declared)),
             Job::RegisterFlow { flow, reply } => {
                 let _ = reply.send(self.store.register_flow(&flow));
             }
@@ -223,15 +236,17 @@ impl Storage {
 
     /// Stores one transaction's events, publishes the new ones, and asks
     /// for a truncating checkpoint when the log passed its cap.
-    fn write(&mut self, events: Vec<NewEvent>) -> Result<usize, ServerError> {
+    fn write(&mut self, events: Vec<NewEvent>, declared: &Declared) -> Result<usize, ServerError> {
         let wal = std::fs::metadata(&self.wal).map_or(0, |m| m.len());
         let cap = self.wal_cap.unwrap_or_else(|| {
-            std::fs::metadata(&self.db).map_or(0, |m| m.len()).max(WAL_MIN_CAP)
+            std::fs::metadata(&self.db)
+                .map_or(0, |m| m.len())
+                .max(WAL_MIN_CAP)
         });
         if wal > cap {
             let _ = self.checkpoint.try_send(());
         }
-        let fresh = self.store.write(events)?;
+        let fresh = self.store.write(events, declared)?;
         let stored = fresh.len();
         self.feed.publish(fresh);
         Ok(stored)
@@ -272,15 +287,24 @@ impl Writer {
         Ok((Writer { jobs }, thread))
     }
 
-    /// Stores a batch; resolves once all of it is committed (a large batch
-    /// is committed a chunk at a time: see the module docs).
-    pub(crate) async fn write(&self, events: Vec<NewEvent>) -> Result<usize, ServerError> {
+    /// Stores a batch and registers the flows it declares (read with
+    /// [`declared_in`]); resolves once all of it is committed (a large
+    /// batch is committed a chunk at a time: see the module docs).
+    pub(crate) async fn write(
+        &self,
+        events: Vec<NewEvent>,
+        declared: Declared,
+    ) -> Result<usize, ServerError> {
         let (tx, rx) = oneshot::channel();
         let reply = Box::new(move |result| {
             let _ = tx.send(result);
         });
         self.jobs
-            .send(Job::Write { events, reply })
+            .send(Job::Write {
+                events,
+                declared,
+                reply,
+            })
             .map_err(|_| ServerError::stopped())?;
         rx.await.map_err(|_| ServerError::stopped())?
     }
@@ -291,8 +315,13 @@ impl Writer {
         let reply = Box::new(move |result| {
             let _ = tx.send(result);
         });
+        let declared = declared_in(&events);
         self.jobs
-            .send(Job::Write { events, reply })
+            .send(Job::Write {
+                events,
+                declared,
+                reply,
+            })
             .map_err(|_| ServerError::stopped())?;
         rx.recv().map_err(|_| ServerError::stopped())?
     }

@@ -325,7 +325,9 @@ impl ObservationStore {
     /// assert!(err.to_string().contains("event_type"));
     /// ```
     pub fn ingest(&mut self, events: &[Event]) -> Result<usize, ServerError> {
-        let fresh = self.write(parse_rust_events(events)?)?;
+        let events = parse_rust_events(events)?;
+        let declared = flows::declared_in(&events);
+        let fresh = self.write(events, &declared)?;
         Ok(fresh.len())
     }
 
@@ -368,12 +370,16 @@ impl ObservationStore {
 
     /// Stores a batch in one transaction; returns the events that were new,
     /// in order (duplicates of stored ids, or of earlier ones in the batch,
-    /// are left out).
-    pub(crate) fn write(&mut self, events: Vec<NewEvent>) -> Result<Vec<NewEvent>, ServerError> {
+    /// are left out). The flows `declared` by new events are registered.
+    pub(crate) fn write(
+        &mut self,
+        events: Vec<NewEvent>,
+        declared: &flows::Declared,
+    ) -> Result<Vec<NewEvent>, ServerError> {
         let tx = self.conn.transaction()?;
         let fresh = insert_events(&tx, events)?;
         update_runs(&tx, &fresh)?;
-        flows::capture(&tx, &fresh, crate::event::now_millis())?;
+        flows::capture(&tx, &fresh, declared, crate::event::now_millis())?;
         let mut count = self.count + fresh.len() as u64;
         let mut bytes = self.bytes + fresh.iter().map(|e| e.json.len() as u64).sum::<u64>();
         enforce(&tx, self.retention, &mut count, &mut bytes)?;

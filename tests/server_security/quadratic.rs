@@ -19,9 +19,14 @@ use super::memory::{raw_request, ChildServer};
 
 /// The default body limit.
 const LIMIT: usize = 8 << 20;
-/// The server's CPU a worst body may take (1 s, the goal, with a margin for
-/// a loaded machine).
-const CPU_BOUND: Duration = Duration::from_secs(3);
+/// The server's CPU a worst body may take: 1 s, the goal, with a margin,
+/// in an optimized build; an unoptimized test build (serde_json and SQLite
+/// unoptimized too) takes 5 to 10 times as long.
+const CPU_BOUND: Duration = if cfg!(debug_assertions) {
+    Duration::from_secs(10)
+} else {
+    Duration::from_millis(1500)
+};
 /// How long `/healthz` and a one-event ingest may take meanwhile (100 ms,
 /// the goal, with a margin for a loaded machine).
 const LATENCY_BOUND: Duration = Duration::from_secs(1);
@@ -94,7 +99,11 @@ fn attack(name: &str, path: &'static str, body: String) -> Measured {
     let addr = server.addr;
     // Warm up: the first request opens the store's connections.
     assert_eq!(
-        post(addr, "/observation/ingest", r#"{"events":[{"event_type":"warm.up"}]}"#),
+        post(
+            addr,
+            "/observation/ingest",
+            r#"{"events":[{"event_type":"warm.up"}]}"#
+        ),
         200
     );
     let cpu_before = server.cpu();
@@ -182,7 +191,11 @@ fn a_declared_flow_with_200000_keys_is_stored_in_linear_time() {
         r#"{{"events":[{{"event_type":"triggerflow.definition_declared","payload":{},"flow_name":"wide","definition":{definition},"mermaid":{diagrams}}}}}]}}"#,
         &payload[..payload.len() - 1]
     );
-    let measured = attack("a declared flow of 3 x 200,000 keys", "/observation/ingest", body);
+    let measured = attack(
+        "a declared flow of 3 x 200,000 keys",
+        "/observation/ingest",
+        body,
+    );
     assert_eq!(measured.status, 200);
     assert_bounded("a declared flow of 3 x 200,000 keys", &measured);
 }
@@ -196,7 +209,11 @@ fn a_registered_flow_with_200000_keys_is_parsed_in_linear_time() {
         r#"{},"flow_name":"wide","definition":{definition},"mermaid":{diagrams}}}"#,
         &top[..top.len() - 1]
     );
-    let measured = attack("a registered flow of 550,000 keys", "/observation/flows/register", body);
+    let measured = attack(
+        "a registered flow of 550,000 keys",
+        "/observation/flows/register",
+        body,
+    );
     assert_eq!(measured.status, 200);
     assert_bounded("a registered flow of 550,000 keys", &measured);
 }
@@ -228,14 +245,14 @@ fn eight_mib_of_tiny_events_leave_the_others_answered() {
 }
 
 #[test]
-fn a_body_with_250000_unknown_top_level_fields_and_a_wide_run_meta_is_linear() {
+fn a_body_with_250000_unknown_top_level_fields_and_a_wide_meta_is_linear() {
     let top = object(250_000, "0");
-    let meta = object(150_000, "0");
+    let meta = object(200_000, "0");
     let body = format!(
-        r#"{},"events":[{{"event_type":"wide","meta":{meta},"run":{{"run_id":"r","run_kind":"k","meta":{meta}}}}}]}}"#,
+        r#"{},"events":[{{"event_type":"wide","meta":{meta}}}]}}"#,
         &top[..top.len() - 1]
     );
-    let measured = attack("wide body and metas", "/observation/ingest", body);
+    let measured = attack("a wide body and meta", "/observation/ingest", body);
     assert_eq!(measured.status, 200);
-    assert_bounded("wide body and metas", &measured);
+    assert_bounded("a wide body and meta", &measured);
 }
