@@ -2,10 +2,10 @@
 //! page or an overloaded machine would try it: each module reproduces one
 //! attack in bounded time and checks what must hold afterwards.
 
-#[path = "../viewer_browser/mod.rs"]
-mod browser;
 #[path = "../observation_server/mod.rs"]
 mod server;
+#[path = "../viewer_browser/mod.rs"]
+mod browser;
 
 mod compaction;
 mod disk;
