@@ -405,6 +405,9 @@ async fn healthz(State(app): State<Arc<App>>) -> Response {
     )
 }
 
+/// `POST /ingest`: the body is read within the in-flight budget (503 with
+/// `Retry-After` when it stays full), parsed off the async workers when it
+/// is large, and answered once all its events are committed.
 async fn ingest(
     State(app): State<Arc<App>>,
     _: Admitted,

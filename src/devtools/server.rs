@@ -10,6 +10,10 @@
 //! it again: the events already stored are skipped, since events are
 //! deduplicated by `event_id` (events sent without one get a new id each
 //! time, so a client that retries should give them ids).
+//!
+//! The storage thread's queue is bounded by the in-flight memory budget
+//! (see `budget.rs`): an HTTP request holds its share until its batch is
+//! committed and published, and no batch is queued without one.
 
 use std::collections::VecDeque;
 use std::future::Future;
