@@ -223,14 +223,20 @@ fn stream_body(
 }
 
 /// Posts a body of `count` events until it is taken, waiting as
-/// `Retry-After` says after each 503; the events it stored, and how many
-/// 503s it got.
-fn post_until_taken(addr: SocketAddr, client: usize, count: usize, pad: &str) -> (u64, u32) {
+/// `Retry-After` says after each 503 (or until `stop` is set); the events
+/// it stored, and how many 503s it got.
+fn post_until_taken(
+    addr: SocketAddr,
+    client: usize,
+    count: usize,
+    pad: &str,
+    stop: &AtomicBool,
+) -> (u64, u32) {
     let mut busy = 0;
     let deadline = Instant::now() + Duration::from_secs(240);
     loop {
         assert!(Instant::now() < deadline, "client {client} never got in");
-        if STOP.load(Ordering::SeqCst) {
+        if stop.load(Ordering::SeqCst) {
             return (0, busy);
         }
         let (len, write) = stream_body(client, count, pad);
@@ -244,7 +250,7 @@ fn post_until_taken(addr: SocketAddr, client: usize, count: usize, pad: &str) ->
         );
         match answer {
             // The server stopped under a client the test no longer waits for.
-            _ if STOP.load(Ordering::SeqCst) => return (0, busy),
+            _ if stop.load(Ordering::SeqCst) => return (0, busy),
             Ok((200, _, body)) => {
                 let body: Value = serde_json::from_str(&body).expect("a JSON answer");
                 return (body["data"]["ingested"].as_u64().expect("a count"), busy);
@@ -310,7 +316,7 @@ fn sixty_four_8_mib_bodies_and_500_stalled_subscribers_stay_under_1_gib() {
     let clients: Vec<_> = (0..64)
         .map(|client| {
             let pad = pad.clone();
-            std::thread::spawn(move || post_until_taken(addr, client, per_body, &pad))
+            std::thread::spawn(move || post_until_taken(addr, client, per_body, &pad, &STOP))
         })
         .collect();
     // Long enough for the peak (all 64 bodies are sent in the first
@@ -377,7 +383,8 @@ fn a_full_budget_answers_503_with_retry_after_and_the_retried_events_land() {
         "{head}"
     );
     // The holder gives up; the retrying client lands all its events.
-    let retried = std::thread::spawn(move || post_until_taken(addr, 998, 10, "y"));
+    static NEVER: AtomicBool = AtomicBool::new(false);
+    let retried = std::thread::spawn(move || post_until_taken(addr, 998, 10, "y", &NEVER));
     std::thread::sleep(Duration::from_millis(500));
     drop(holder);
     let (stored, busy) = retried.join().expect("the retrying client");
