@@ -361,11 +361,8 @@ fn wal_path(db: &std::path::Path) -> PathBuf {
 fn checkpoint_until(path: &std::path::Path, wal_cap: Option<u64>, wanted: &mpsc::Receiver<()>) {
     let Ok(conn) = connect(path) else { return };
     let wal = wal_path(path);
-    loop {
-        match wanted.recv_timeout(CHECKPOINT_EVERY) {
-            Ok(()) | Err(mpsc::RecvTimeoutError::Timeout) => {}
-            Err(mpsc::RecvTimeoutError::Disconnected) => break,
-        }
+    while let Ok(()) | Err(mpsc::RecvTimeoutError::Timeout) = wanted.recv_timeout(CHECKPOINT_EVERY)
+    {
         let _ = conn.execute_batch("PRAGMA wal_checkpoint(PASSIVE);");
         let size = |p: &std::path::Path| std::fs::metadata(p).map_or(0, |m| m.len());
         let cap = wal_cap.unwrap_or_else(|| size(path).max(WAL_MIN_CAP));

@@ -31,9 +31,10 @@ const CPU_BOUND: Duration = if cfg!(debug_assertions) {
 /// the goal, with a margin for a loaded machine).
 const LATENCY_BOUND: Duration = Duration::from_secs(1);
 
-/// A short distinct key for `i`.
+/// A short distinct key for `i` (an `x` first, so that none is a known
+/// field such as `run` or `meta`).
 fn key(i: usize) -> String {
-    let mut out = String::new();
+    let mut out = String::from("x");
     let mut n = i;
     loop {
         out.push(char::from(b'a' + (n % 26) as u8));
