@@ -45,7 +45,8 @@ pub(crate) struct ServeArgs {
     /// Keep at most this many events (the oldest go first).
     #[arg(long, value_name = "N")]
     max_events: Option<u64>,
-    /// Keep at most this many bytes of event JSON (the oldest go first).
+    /// Keep the data directory (database and write-ahead log) within about
+    /// this many bytes (the oldest events go first).
     #[arg(long, value_name = "N")]
     max_bytes: Option<u64>,
     /// Store events as sent: do not mask the values of secret-looking keys

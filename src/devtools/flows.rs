@@ -13,6 +13,7 @@
 //! restart, and retention never deletes them.
 
 use std::borrow::Cow;
+use std::collections::hash_map::{Entry, HashMap};
 
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::Deserialize;
@@ -129,13 +130,15 @@ pub(crate) fn resolve(conn: &Connection, key: &FlowKey) -> Result<Option<String>
         .optional()?)
 }
 
-/// Registers the flows that newly stored events declare, as Agently's
-/// `capture_event` does; events that declare no usable flow are skipped.
-pub(crate) fn capture(
-    conn: &Connection,
-    events: &[NewEvent],
-    registered_at: i64,
-) -> rusqlite::Result<()> {
+/// The flows the events of a batch declare, by `event_id` (the first
+/// event with an id counts, as only it is stored). Read before the batch
+/// reaches the storage thread: a declared definition may be megabytes.
+pub(crate) type Declared = HashMap<String, Flow>;
+
+/// Reads the flows that events declare, as Agently's `capture_event` does;
+/// events that declare no usable flow are skipped.
+pub(crate) fn declared_in(events: &[NewEvent]) -> Declared {
+    let mut found = Declared::new();
     for event in events {
         // Every spelling ends with the suffix: most events stop here,
         // before the alias table allocates anything.
@@ -143,24 +146,48 @@ pub(crate) fn capture(
             || !type_aliases(&event.event_type)
                 .iter()
                 .any(|t| t == DECLARED)
+            || found.contains_key(&event.event_id)
         {
             continue;
         }
         if let Some(flow) = declared(event) {
-            save(conn, &flow, registered_at)?;
+            found.insert(event.event_id.clone(), flow);
+        }
+    }
+    found
+}
+
+/// Registers the flows that newly stored events declare.
+pub(crate) fn capture(
+    conn: &Connection,
+    events: &[NewEvent],
+    declared: &Declared,
+    registered_at: i64,
+) -> rusqlite::Result<()> {
+    if declared.is_empty() {
+        return Ok(());
+    }
+    for event in events {
+        if let Some(flow) = declared.get(&event.event_id) {
+            save(conn, flow, registered_at)?;
         }
     }
     Ok(())
 }
 
 /// An object's entries with repeated keys merged as Python's `dict` does
-/// (first position, last value).
+/// (first position, last value), in time linear in their number (a hostile
+/// payload may have hundreds of thousands).
 fn merged<'a>(fields: Vec<(Cow<'a, str>, &'a RawValue)>) -> Vec<(String, &'a RawValue)> {
+    let mut slots: HashMap<Cow<'a, str>, usize> = HashMap::with_capacity(fields.len());
     let mut out: Vec<(String, &RawValue)> = Vec::with_capacity(fields.len());
     for (key, value) in fields {
-        match out.iter_mut().find(|(k, _)| *k == *key) {
-            Some(slot) => slot.1 = value,
-            None => out.push((key.into_owned(), value)),
+        match slots.entry(key) {
+            Entry::Occupied(slot) => out[*slot.get()].1 = value,
+            Entry::Vacant(slot) => {
+                out.push((slot.key().clone().into_owned(), value));
+                slot.insert(out.len() - 1);
+            }
         }
     }
     out
@@ -434,6 +461,16 @@ mod tests {
             flow.payload(7),
             r#"{"app_id":"default","group_id":null,"flow_name":"f","definition":{"z":1,"a":[1.50]},"registered_at":7}"#
         );
+    }
+
+    #[test]
+    fn repeated_keys_keep_their_first_place_and_last_value() {
+        let flow = parse_registration(
+            br#"{"flow_name":"f","definition":{},"mermaid":{"b":"1","a":"2","b":"3"}}"#,
+        )
+        .ok()
+        .unwrap();
+        assert_eq!(flow.mermaid.as_deref(), Some(r#"{"b":"3","a":"2"}"#));
     }
 
     #[test]

@@ -38,11 +38,12 @@ use serde::Serialize;
 use serde_json::json;
 use tokio::sync::watch;
 
+use super::budget::{parsed_estimate, Full, Share};
 use super::compact::view;
 use super::error::{ServerError, ServerErrorKind};
-use super::flows::{parse_registration, resolve, FlowKey};
+use super::flows::{declared_in, parse_registration, resolve, FlowKey};
 use super::guard::{self, Guard};
-use super::ingest::{parse_body, FieldError, Loc};
+use super::ingest::{parse_body, FieldError, Loc, NewEvent};
 use super::listen;
 use super::query::{
     get_event, get_run, normalize_search, query_events, query_runs, run_children, run_tree,
@@ -401,27 +402,50 @@ async fn viewer() -> Html<&'static str> {
     }))
 }
 
-async fn healthz() -> Response {
-    envelope(&json!({ "ok": true, "route_prefix": PREFIX }).to_string())
+async fn healthz(State(app): State<Arc<App>>) -> Response {
+    let skipped = app.feed.skipped();
+    envelope(
+        &json!({ "ok": true, "route_prefix": PREFIX, "stream_events_skipped": skipped })
+            .to_string(),
+    )
 }
 
-async fn ingest(State(app): State<Arc<App>>, _: Admitted, body: Body) -> Response {
-    let bytes = match read_body(body, app.body_limit).await {
-        Ok(bytes) => bytes,
+/// `POST /ingest`: the body is read within the in-flight budget (503 with
+/// `Retry-After` when it stays full), parsed off the async workers when it
+/// is large, and answered once all its events are committed.
+async fn ingest(
+    State(app): State<Arc<App>>,
+    _: Admitted,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let (bytes, mut share) = match read_body(&app, &headers, body).await {
+        Ok(read) => read,
         Err(refusal) => return refusal,
     };
-    let batch = match parse_body(&bytes, &app.redaction) {
-        Ok(batch) => batch,
-        Err(error) => return invalid(&[error]),
+    let redaction = app.redaction.clone();
+    let parse = move |bytes: Vec<u8>| {
+        parse_body(&bytes, &redaction).map(|batch| {
+            let declared = declared_in(&batch.events);
+            (batch, declared)
+        })
     };
+    let (batch, declared) = match off_the_workers(bytes, parse).await {
+        Ok(Ok(parsed)) => parsed,
+        Ok(Err(error)) => return invalid(&[error]),
+        Err(response) => return response,
+    };
+    // The body is gone: what stays in flight is the parsed batch.
+    app.budget.settle(&mut share, in_memory(&batch.events));
     let stored = if batch.events.is_empty() {
         0
     } else {
-        match app.writer.write(batch.events).await {
+        match app.writer.write(batch.events, declared).await {
             Ok(stored) => stored,
             Err(error) => return failure(&error),
         }
     };
+    drop(share);
     if batch.rejected.is_empty() {
         envelope(&json!({ "ingested": stored }).to_string())
     } else {
@@ -433,15 +457,103 @@ async fn ingest(State(app): State<Arc<App>>, _: Admitted, body: Body) -> Respons
     }
 }
 
+/// Bodies up to this size are parsed on the async workers (it takes
+/// microseconds); larger ones on a blocking thread, so that a large or
+/// hostile body never keeps the workers from other requests.
+const INLINE_PARSE: usize = 16 << 10;
+
+/// Runs `parse` on the body, on a blocking thread when the body is large.
+async fn off_the_workers<T: Send + 'static>(
+    bytes: Vec<u8>,
+    parse: impl FnOnce(Vec<u8>) -> T + Send + 'static,
+) -> Result<T, Response> {
+    if bytes.len() <= INLINE_PARSE {
+        return Ok(parse(bytes));
+    }
+    tokio::task::spawn_blocking(move || parse(bytes))
+        .await
+        .map_err(|e| {
+            detail(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                &format!("the body could not be parsed: {e}"),
+            )
+        })
+}
+
+/// About what parsed events take in memory: their records, texts and run
+/// contexts.
+fn in_memory(events: &[NewEvent]) -> usize {
+    events
+        .iter()
+        .map(|e| {
+            std::mem::size_of::<NewEvent>()
+                + e.json.capacity()
+                + e.event_id.len()
+                + e.event_type.len()
+                + e.source.len()
+                + e.run.as_ref().map_or(0, |_| 256)
+                + 128
+        })
+        .sum()
+}
+
 /// Bodies over the limit are still read (and dropped) up to this much
 /// more, so that the client, which sends its whole body before reading,
 /// gets the 413 rather than a broken connection.
 const DRAIN_LIMIT: usize = 64 << 20;
 
-/// The body, or the answer when it is over `limit` (413) or breaks off (400).
-async fn read_body(body: Body, limit: usize) -> Result<Vec<u8>, Response> {
+/// Bodies without a `Content-Length` are charged to the in-flight budget
+/// this much ahead as they arrive.
+const CHARGE_STEP: usize = 64 << 10;
+
+/// The 503 of a full in-flight budget, with `Retry-After`.
+fn busy(full: &Full) -> Response {
+    let mut response = detail(
+        StatusCode::SERVICE_UNAVAILABLE,
+        &format!(
+            "the server has {} MiB of work in flight, its limit: retry in a second",
+            full.budget >> 20
+        ),
+    );
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+    response
+}
+
+/// The body, with its share of the in-flight budget (taken before it is
+/// read: for its `Content-Length`, or as its chunks arrive); or the answer
+/// when it is over the limit (413), breaks off (400), or the budget stays
+/// full (503).
+async fn read_body(
+    app: &App,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<(Vec<u8>, Share), Response> {
+    let limit = app.body_limit;
+    let since = tokio::time::Instant::now();
+    let mut share = app.budget.empty();
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<usize>().ok())
+        .filter(|&n| n <= limit);
+    let mut charged = 0usize;
+    // When the budget stays full, the body is still read (and dropped), so
+    // that the client gets the 503 rather than a broken connection.
+    let mut full = None;
+    if let Some(n) = declared {
+        match app.budget.grow(&mut share, n, since).await {
+            Ok(()) => charged = n,
+            Err(refused) => full = Some(refused),
+        }
+    }
     let mut chunks = body.into_data_stream();
-    let mut bytes = Vec::new();
+    let mut bytes = Vec::with_capacity(if full.is_none() {
+        declared.unwrap_or(0)
+    } else {
+        0
+    });
     let mut total = 0usize;
     while let Some(chunk) = chunks.next().await {
         let chunk = chunk.map_err(|e| {
@@ -452,10 +564,23 @@ async fn read_body(body: Body, limit: usize) -> Result<Vec<u8>, Response> {
             )])
         })?;
         total = total.saturating_add(chunk.len());
-        if total <= limit {
+        if total <= limit && full.is_none() {
+            if total > charged {
+                let step = (total - charged).max(CHARGE_STEP).min(limit - charged);
+                match app.budget.grow(&mut share, step, since).await {
+                    Ok(()) => charged += step,
+                    Err(refused) => {
+                        full = Some(refused);
+                        bytes = Vec::new();
+                        share = app.budget.empty();
+                        continue;
+                    }
+                }
+            }
             bytes.extend_from_slice(&chunk);
         } else {
             bytes = Vec::new();
+            share = app.budget.empty();
             if total > limit.saturating_add(DRAIN_LIMIT) {
                 break;
             }
@@ -474,7 +599,19 @@ async fn read_body(body: Body, limit: usize) -> Result<Vec<u8>, Response> {
             .to_string(),
         ));
     }
-    Ok(bytes)
+    if full.is_none() {
+        // Bodies of tiny events take more than charged: charge what the
+        // parse will take before it starts.
+        full = app
+            .budget
+            .reserve(&mut share, parsed_estimate(&bytes), since)
+            .await
+            .err();
+    }
+    if let Some(full) = full {
+        return Err(busy(&full));
+    }
+    Ok((bytes, share))
 }
 
 async fn runs(State(app): State<Arc<App>>, Admitted(params): Admitted) -> Response {
@@ -644,16 +781,24 @@ async fn raw_event(
     }
 }
 
-async fn register_flow(State(app): State<Arc<App>>, _: Admitted, body: Body) -> Response {
-    let bytes = match read_body(body, app.body_limit).await {
-        Ok(bytes) => bytes,
+async fn register_flow(
+    State(app): State<Arc<App>>,
+    _: Admitted,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let (bytes, share) = match read_body(&app, &headers, body).await {
+        Ok(read) => read,
         Err(refusal) => return refusal,
     };
-    let flow = match parse_registration(&bytes) {
-        Ok(flow) => flow,
-        Err(errors) => return invalid(&errors),
+    let flow = match off_the_workers(bytes, |bytes| parse_registration(&bytes)).await {
+        Ok(Ok(flow)) => flow,
+        Ok(Err(errors)) => return invalid(&errors),
+        Err(response) => return response,
     };
-    match app.writer.register_flow(flow).await {
+    let stored = app.writer.register_flow(flow).await;
+    drop(share);
+    match stored {
         Ok(payload) => envelope(&payload),
         Err(error) => failure(&error),
     }

@@ -219,7 +219,8 @@ impl ObservationStore {
         let new = if accepted == 0 {
             0
         } else {
-            self.write(batch.events)?.len()
+            let declared = super::flows::declared_in(&batch.events);
+            self.write(batch.events, &declared)?.len()
         };
         Ok(JsonIngest {
             new,

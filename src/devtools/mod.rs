@@ -11,11 +11,13 @@
 //!   JSONL files and a data directory without HTTP.
 //!
 //! Every write goes through one storage thread (one transaction per batch,
-//! then published to the streams); reads use their own connections (WAL).
+//! or per chunk of a large one, then published to the streams); reads use
+//! their own connections (WAL).
 
 mod budget;
 mod compact;
 mod error;
+mod feed;
 mod flows;
 mod guard;
 mod http;

@@ -90,8 +90,12 @@ CREATE TABLE IF NOT EXISTS flows (
 /// How much the store keeps: beyond a cap, the oldest events are deleted
 /// (and runs left without events with them). Unlimited by default.
 ///
-/// The byte cap counts the events' JSON text, not the database file (which
-/// also holds indexes, and reuses freed pages rather than shrinking).
+/// The byte cap counts the whole data directory: the database's pages in
+/// use (events, runs, flow definitions, indexes) plus its write-ahead log.
+/// A quarter of the cap is left to the log (checkpointed and truncated
+/// whenever it passes that), the rest to the database, so the directory
+/// stays within about the cap (the database file keeps the pages it freed
+/// for reuse, and may pass it by about one transaction's worth).
 ///
 /// ```
 /// use event_center::Retention;
@@ -126,7 +130,8 @@ impl Retention {
         Retention::default().with_max_events(max_events)
     }
 
-    /// Keeps at most `max_bytes` of event JSON.
+    /// Keeps the data directory (database and write-ahead log) within
+    /// about `max_bytes`.
     ///
     /// ```
     /// assert_eq!(event_center::Retention::bytes(1 << 20).max_bytes(), Some(1 << 20));
@@ -175,9 +180,16 @@ impl Retention {
         self.max_bytes
     }
 
-    fn exceeded(&self, count: u64, bytes: u64) -> bool {
-        self.max_events.is_some_and(|max| count > max)
-            || self.max_bytes.is_some_and(|max| bytes > max)
+    /// The share of the byte cap the write-ahead log may take.
+    fn wal_share(&self) -> Option<u64> {
+        self.max_bytes.map(|max| (max / 4).max(64 << 10))
+    }
+
+    /// The share of the byte cap the database's pages may take.
+    fn db_share(&self) -> Option<u64> {
+        self.max_bytes
+            .zip(self.wal_share())
+            .map(|(max, wal)| max.saturating_sub(wal))
     }
 }
 
@@ -313,7 +325,9 @@ impl ObservationStore {
     /// assert!(err.to_string().contains("event_type"));
     /// ```
     pub fn ingest(&mut self, events: &[Event]) -> Result<usize, ServerError> {
-        let fresh = self.write(parse_rust_events(events)?)?;
+        let events = parse_rust_events(events)?;
+        let declared = flows::declared_in(&events);
+        let fresh = self.write(events, &declared)?;
         Ok(fresh.len())
     }
 
@@ -338,24 +352,40 @@ impl ObservationStore {
     /// Leaves WAL checkpoints to another connection (see the server's
     /// storage thread), so commits never wait for one, and gives the writer
     /// a 16 MiB page cache (a larger one made each commit slower: SQLite
-    /// walks the whole cache at the end of a write transaction).
+    /// walks the whole cache at the end of a write transaction). A log
+    /// reset after a checkpoint is truncated to 4 MiB.
     pub(crate) fn for_server(self) -> Result<Self, ServerError> {
-        self.conn
-            .execute_batch("PRAGMA wal_autocheckpoint = 0; PRAGMA cache_size = -4096;")?;
+        self.conn.execute_batch(
+            "PRAGMA wal_autocheckpoint = 0; PRAGMA cache_size = -4096; \
+             PRAGMA journal_size_limit = 4194304;",
+        )?;
         Ok(self)
+    }
+
+    /// The size the write-ahead log is checkpointed and truncated at, when
+    /// a byte cap sets it.
+    pub(crate) fn wal_cap(&self) -> Option<u64> {
+        self.retention.wal_share()
     }
 
     /// Stores a batch in one transaction; returns the events that were new,
     /// in order (duplicates of stored ids, or of earlier ones in the batch,
-    /// are left out).
-    pub(crate) fn write(&mut self, events: Vec<NewEvent>) -> Result<Vec<NewEvent>, ServerError> {
+    /// are left out). The flows `declared` by new events are registered.
+    pub(crate) fn write(
+        &mut self,
+        events: Vec<NewEvent>,
+        declared: &flows::Declared,
+    ) -> Result<Vec<NewEvent>, ServerError> {
         let tx = self.conn.transaction()?;
         let fresh = insert_events(&tx, events)?;
         update_runs(&tx, &fresh)?;
-        flows::capture(&tx, &fresh, crate::event::now_millis())?;
+        flows::capture(&tx, &fresh, declared, crate::event::now_millis())?;
         let mut count = self.count + fresh.len() as u64;
         let mut bytes = self.bytes + fresh.iter().map(|e| e.json.len() as u64).sum::<u64>();
         enforce(&tx, self.retention, &mut count, &mut bytes)?;
+        if let Some(max) = self.retention.db_share() {
+            enforce_pages(&tx, max, &mut count, &mut bytes)?;
+        }
         tx.commit()?;
         self.count = count;
         self.bytes = bytes;
@@ -503,30 +533,76 @@ fn update_runs(tx: &Transaction<'_>, events: &[NewEvent]) -> rusqlite::Result<()
     Ok(())
 }
 
-/// Deletes the oldest events while a cap is exceeded, and keeps the runs'
-/// event counts right (a run left with no event is deleted).
+/// Deletes the oldest events while the event cap is exceeded, and keeps
+/// the runs' event counts right (a run left with no event is deleted).
 fn enforce(
     tx: &Transaction<'_>,
     retention: Retention,
     count: &mut u64,
     bytes: &mut u64,
 ) -> rusqlite::Result<()> {
-    if !retention.exceeded(*count, *bytes) {
-        return Ok(());
+    if let Some(max) = retention.max_events() {
+        if *count > max {
+            delete_oldest(tx, *count - max, count, bytes)?;
+        }
     }
+    Ok(())
+}
+
+/// The bytes of the database's pages in use (not on the free list).
+fn pages_in_use(tx: &Transaction<'_>) -> rusqlite::Result<u64> {
+    let pragma = |name: &str| {
+        tx.query_row(&format!("PRAGMA {name}"), [], |row| row.get::<_, i64>(0))
+            .map(|n| n.max(0) as u64)
+    };
+    Ok(pragma("page_count")?.saturating_sub(pragma("freelist_count")?) * pragma("page_size")?)
+}
+
+/// Deletes the oldest events while the database's pages in use take more
+/// than `max` bytes: as many as their average size says, a few rounds at
+/// most (a page is freed only once all its rows are gone).
+fn enforce_pages(
+    tx: &Transaction<'_>,
+    max: u64,
+    count: &mut u64,
+    bytes: &mut u64,
+) -> rusqlite::Result<()> {
+    for _ in 0..8 {
+        let used = pages_in_use(tx)?;
+        if used <= max || *count == 0 {
+            break;
+        }
+        let per_event = (used / *count).max(1);
+        let excess = (used - max).div_ceil(per_event).max(1);
+        // A little more than the average says: rows share pages.
+        let n = (excess + excess / 8 + 1).min(*count);
+        delete_oldest(tx, n, count, bytes)?;
+    }
+    Ok(())
+}
+
+/// Deletes the `n` oldest events and their runs' counts.
+fn delete_oldest(
+    tx: &Transaction<'_>,
+    n: u64,
+    count: &mut u64,
+    bytes: &mut u64,
+) -> rusqlite::Result<()> {
     let mut select = tx.prepare_cached(
         "SELECT seq, run_id, bytes FROM events WHERE seq > ?1 ORDER BY seq LIMIT ?2",
     )?;
     let mut removed: HashMap<String, i64> = HashMap::new();
     let mut last = 0i64;
+    let mut left = n;
     'pages: loop {
         let mut rows = select.query(params![last, PAGE])?;
         let mut any = false;
         while let Some(row) = rows.next()? {
-            if !retention.exceeded(*count, *bytes) {
+            if left == 0 {
                 break 'pages;
             }
             any = true;
+            left -= 1;
             last = row.get(0)?;
             if let Some(run_id) = row.get::<_, Option<String>>(1)? {
                 *removed.entry(run_id).or_default() += 1;

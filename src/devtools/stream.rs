@@ -1,11 +1,16 @@
 //! Live streams: `GET /observation/stream` (server-sent events, one
 //! `data: {event}` per event) and `GET /observation/ws` (one text message
 //! per event), with Agently DevTools' filters and event view. Events are
-//! published once committed, in commit order; a subscriber more than 1024
-//! batches behind skips the oldest (Agently drops the oldest of 100).
+//! published once committed, in commit order, into a feed bounded in bytes
+//! (see `feed.rs`). A subscriber that falls behind the oldest event still
+//! held skips to it and is told how many events it skipped (matching its
+//! filter or not), with `{"type": "gap", "skipped": N}`: as an
+//! `event: gap` on the server-sent events stream (browsers' `onmessage`
+//! ignores it), as a text message on the websocket (Agently drops the
+//! oldest of 100 silently). The server counts the events skipped
+//! (`stream_events_skipped` in `/healthz`).
 
 use std::convert::Infallible;
-use std::future::ready;
 use std::sync::Arc;
 
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
@@ -16,11 +21,11 @@ use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use futures_util::stream::{self, StreamExt};
 use regex::Regex;
-use tokio::sync::broadcast::error::RecvError;
+use serde_json::json;
 use tokio::sync::watch;
-use tokio_stream::wrappers::BroadcastStream;
 
 use super::compact::view;
+use super::feed::{Next, Subscriber};
 use super::http::{detail, raw_mode, Admitted, Checked, Params};
 use super::ingest::NewEvent;
 use super::query::type_aliases;
@@ -83,14 +88,16 @@ impl Filter {
             })
     }
 
-    /// The matching events of a batch, as served.
-    fn views(&self, batch: &[NewEvent]) -> Vec<String> {
-        batch
-            .iter()
-            .filter(|event| self.matches(event))
-            .map(|event| view(&event.json, event.compact, self.raw).into_owned())
-            .collect()
+    /// The event as served, when it matches.
+    fn view(&self, event: &NewEvent) -> Option<String> {
+        self.matches(event)
+            .then(|| view(&event.json, event.compact, self.raw).into_owned())
     }
+}
+
+/// The gap message's data.
+fn gap(skipped: u64) -> String {
+    json!({ "type": "gap", "skipped": skipped }).to_string()
 }
 
 async fn stopped(mut shutdown: watch::Receiver<bool>) {
@@ -115,12 +122,23 @@ pub(crate) async fn sse(State(app): State<Arc<App>>, Admitted(params): Admitted)
         include_descendants,
         pattern,
     );
-    let events = BroadcastStream::new(app.published.subscribe())
-        .filter_map(|batch| ready(batch.ok()))
-        .flat_map(move |batch| stream::iter(filter.views(&batch)))
-        .take(limit.unwrap_or(usize::MAX))
-        .take_until(stopped(app.shutdown.clone()))
-        .map(|json| Ok::<_, Infallible>(SseEvent::default().data(json)));
+    let state = (app.feed.subscribe(), filter, limit.unwrap_or(usize::MAX));
+    let events = stream::unfold(state, |(mut subscriber, filter, mut left)| async move {
+        if left == 0 {
+            return None;
+        }
+        let item = match subscriber.next(|event| filter.view(event)).await {
+            Next::Event(json) => {
+                left -= 1;
+                SseEvent::default().data(json)
+            }
+            // Gaps do not count toward the limit.
+            Next::Gap(skipped) => SseEvent::default().event("gap").data(gap(skipped)),
+            Next::Closed => return None,
+        };
+        Some((Ok::<_, Infallible>(item), (subscriber, filter, left)))
+    })
+    .take_until(stopped(app.shutdown.clone()));
     Sse::new(events)
         .keep_alive(KeepAlive::default())
         .into_response()
@@ -161,14 +179,14 @@ pub(crate) async fn websocket(
         include_descendants,
         pattern,
     );
-    let receiver = app.published.subscribe();
+    let subscriber = app.feed.subscribe();
     let shutdown = app.shutdown.clone();
-    upgrade.on_upgrade(move |socket| forward(socket, receiver, filter, limit, shutdown))
+    upgrade.on_upgrade(move |socket| forward(socket, subscriber, filter, limit, shutdown))
 }
 
 async fn forward(
     mut socket: WebSocket,
-    mut receiver: tokio::sync::broadcast::Receiver<super::server::Published>,
+    mut subscriber: Subscriber,
     filter: Filter,
     limit: Option<usize>,
     shutdown: watch::Receiver<bool>,
@@ -178,18 +196,19 @@ async fn forward(
     tokio::pin!(stop);
     while left > 0 {
         tokio::select! {
-            batch = receiver.recv() => match batch {
-                Ok(batch) => {
-                    for json in filter.views(&batch).into_iter().take(left) {
-                        if socket.send(Message::Text(json.into())).await.is_err() {
-                            return;
-                        }
+            next = subscriber.next(|event| filter.view(event)) => {
+                let text = match next {
+                    Next::Event(json) => {
                         left -= 1;
+                        json
                     }
+                    Next::Gap(skipped) => gap(skipped),
+                    Next::Closed => break,
+                };
+                if socket.send(Message::Text(text.into())).await.is_err() {
+                    return;
                 }
-                Err(RecvError::Lagged(_)) => {}
-                Err(RecvError::Closed) => break,
-            },
+            }
             incoming = socket.recv() => match incoming {
                 None | Some(Err(_)) | Some(Ok(Message::Close(_))) => return,
                 Some(Ok(_)) => {}
