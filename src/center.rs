@@ -117,7 +117,9 @@ impl Inner {
         // (or a closed stand-in, if none was started) is the one closed here.
         let worker = entry
             .worker
-            .get_or_init(|| Worker::closed(DropReason::Unregistered, &entry.delivery));
+            .get_or_init(|| {
+                Worker::closed(DropReason::Unregistered, &entry.delivery, &entry.shared)
+            });
         worker.close(DropReason::Unregistered);
         self.retired
             .lock()
