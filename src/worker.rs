@@ -185,7 +185,11 @@ impl Worker {
     /// A worker with no thread that drops every offer for `reason`: for a
     /// hook retired before its worker started, or registered after shutdown.
     /// No worker will report its drops: each is reported by its counter.
-    pub(crate) fn closed(reason: DropReason, delivery: &Delivery, hook: &HookShared) -> Arc<Worker> {
+    pub(crate) fn closed(
+        reason: DropReason,
+        delivery: &Delivery,
+        hook: &HookShared,
+    ) -> Arc<Worker> {
         seal_without_worker(hook);
         Worker::new(delivery, Some(reason))
     }

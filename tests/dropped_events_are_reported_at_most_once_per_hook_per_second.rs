@@ -16,9 +16,7 @@ use std::sync::mpsc::{channel, Receiver, Sender};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
-use event_center::{
-    CoalescePolicy, Delivery, Event, EventCenter, HookOptions, Overflow, Patterns,
-};
+use event_center::{CoalescePolicy, Delivery, Event, EventCenter, HookOptions, Overflow, Patterns};
 use serde_json::Value;
 
 const WAIT: Duration = Duration::from_secs(5);

@@ -99,7 +99,10 @@ impl World {
     /// the other hook's queue, as `dispatch::emit_drop_report` does it.
     /// `depth` counts the reports this one set off.
     fn report(&self, h: usize, due: Due, depth: u32) {
-        assert!(depth < 3, "drop reports feed each other's drops without end");
+        assert!(
+            depth < 3,
+            "drop reports feed each other's drops without end"
+        );
         let Some(report) = drop_report(&self.hooks[h].shared, due) else {
             return;
         };
