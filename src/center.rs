@@ -115,9 +115,9 @@ impl Inner {
         // An emitter that saw the hook still active may be starting its
         // worker right now: settle it through the same cell, so that worker
         // (or a closed stand-in, if none was started) is the one closed here.
-        let worker = entry
-            .worker
-            .get_or_init(|| Worker::closed(DropReason::Unregistered, &entry.delivery));
+        let worker = entry.worker.get_or_init(|| {
+            Worker::closed(DropReason::Unregistered, &entry.delivery, &entry.shared)
+        });
         worker.close(DropReason::Unregistered);
         self.retired
             .lock()

@@ -23,7 +23,7 @@ use crate::pattern::PatternSet;
 use crate::registry::Resolved;
 use crate::sync::AtomicBool;
 use crate::text::SharedStr;
-use crate::worker::{Job, Worker};
+use crate::worker::{Job, Offered, Worker};
 
 /// Deliveries nested deeper than this (a hook emitting from inside a hook
 /// emitting from inside a hook ...) are cut and counted.
@@ -96,9 +96,56 @@ pub(crate) struct Counters {
     pub(crate) worker_unavailable: AtomicU64,
     pub(crate) high_water: AtomicU64,
     /// Drops not yet reported as an `event_center.events_dropped` event.
-    pub(crate) unreported: AtomicU64,
+    pub(crate) unreported: DropLedger,
     /// When the last drop report went out (Unix ms).
     pub(crate) last_report: AtomicI64,
+}
+
+/// The drops of one hook not yet reported, and whether its worker has taken
+/// its final report.
+///
+/// Every drop is counted here once and taken out by exactly one report. While
+/// the worker runs, it takes them (at once, then at most once a second). Its
+/// final report *seals* the ledger: a drop counted afterwards (an event
+/// offered to the closed queue, a full queue's drop that raced the close) has
+/// no worker left to report it, so whoever counts it is told to report it at
+/// once. Count, take and seal are each one atomic read-modify-write of one
+/// word, so under any interleaving a drop is either in the sealing take or
+/// seen by its counter as sealed (model-checked by `worker::loom_model`).
+pub(crate) struct DropLedger(crate::sync::AtomicU64);
+
+impl DropLedger {
+    /// The top bit: the worker has taken its final report.
+    const SEALED: u64 = 1 << 63;
+
+    /// Counts one drop; true if its counter must report it (the ledger is
+    /// sealed). Release: the reason counter bumped before it is seen by the
+    /// report that takes this drop.
+    pub(crate) fn count(&self) -> bool {
+        self.0.fetch_add(1, Ordering::AcqRel) & Self::SEALED != 0
+    }
+
+    /// Drops counted and not yet taken.
+    pub(crate) fn pending(&self) -> u64 {
+        self.0.load(Ordering::Acquire) & !Self::SEALED
+    }
+
+    /// Takes every drop counted so far for a report.
+    pub(crate) fn take(&self) -> u64 {
+        self.0.fetch_and(Self::SEALED, Ordering::AcqRel) & !Self::SEALED
+    }
+
+    /// Takes every drop counted so far for the worker's final report, and
+    /// seals the ledger.
+    pub(crate) fn seal(&self) -> u64 {
+        self.0.swap(Self::SEALED, Ordering::AcqRel) & !Self::SEALED
+    }
+}
+
+impl Default for DropLedger {
+    fn default() -> Self {
+        DropLedger(crate::sync::AtomicU64::new(0))
+    }
 }
 
 /// Counters and state shared by a hook's entry and its worker.
@@ -115,12 +162,6 @@ impl HookShared {
         self.active.load(Ordering::SeqCst)
     }
 
-    /// Counts `n` events as accepted and pending.
-    fn accept(&self, n: u64) {
-        self.counters.accepted.fetch_add(n, Ordering::Relaxed);
-        self.counters.pending.fetch_add(n, Ordering::Relaxed);
-    }
-
     /// Settles `n` pending events as delivered.
     pub(crate) fn delivered(&self, n: u64) {
         self.counters.delivered.fetch_add(n, Ordering::Relaxed);
@@ -133,8 +174,18 @@ impl HookShared {
         self.counters.pending.fetch_sub(n, Ordering::Relaxed);
     }
 
-    /// Settles a pending job as dropped for `reason`, to be reported.
-    pub(crate) fn drop_job(&self, reason: DropReason, job: Job) {
+    /// Counts `n` events as accepted and pending.
+    pub(crate) fn accept(&self, n: u64) {
+        self.counters.accepted.fetch_add(n, Ordering::Relaxed);
+        self.counters.pending.fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// Settles a pending event as dropped for `reason`, to be reported; true
+    /// if the caller must report it at once ([`DropLedger::count`]). The
+    /// worker's queue counts its drops under its lock, so the worker sees
+    /// them when it decides whether to wake for a report.
+    #[must_use = "a drop counted after the worker's final report must be reported by its counter"]
+    pub(crate) fn count_drop(&self, reason: DropReason) -> bool {
         let c = &self.counters;
         let counter = match reason {
             DropReason::QueueFull => &c.queue_full,
@@ -145,8 +196,7 @@ impl HookShared {
         };
         counter.fetch_add(1, Ordering::Relaxed);
         c.pending.fetch_sub(1, Ordering::Relaxed);
-        c.unreported.fetch_add(1, Ordering::Relaxed);
-        drop(job);
+        c.unreported.count()
     }
 
     /// How long ago the last drop report went out.
@@ -204,23 +254,43 @@ impl HookEntry {
         self.is_queued() || matches!(self.hook, HookFn::Async(_))
     }
 
-    /// Queues `event` for this hook's worker, starting it if needed.
-    fn enqueue(&self, inner: &Arc<Inner>, event: &Arc<Event>, done: Option<oneshot::Sender<()>>) {
-        let worker = self.worker.get_or_init(|| {
+    /// This hook's worker, started if needed.
+    fn worker(&self, inner: &Arc<Inner>) -> &Arc<Worker> {
+        self.worker.get_or_init(|| {
             Worker::start(
                 inner,
                 self.shared.clone(),
                 self.hook.clone(),
                 &self.delivery,
             )
-        });
+        })
+    }
+
+    /// Queues `event` for this hook's worker, starting it if needed.
+    fn enqueue(&self, inner: &Arc<Inner>, event: &Arc<Event>, done: Option<oneshot::Sender<()>>) {
+        let worker = self.worker(inner);
         self.shared.accept(1);
         let job = Job {
             event: event.clone(),
             depth: DEPTH.with(Cell::get),
             done,
         };
-        worker.offer(&self.shared, job);
+        if worker.offer(&self.shared, job) == Offered::DroppedReportNow {
+            report_drops(inner, &self.shared, Due::Now);
+        }
+    }
+
+    /// Queues a drop report for this hook's worker, unless its queue is
+    /// closed (see [`Worker::offer_report`]).
+    fn enqueue_report(&self, inner: &Arc<Inner>, event: &Arc<Event>) {
+        let job = Job {
+            event: event.clone(),
+            depth: DEPTH.with(Cell::get),
+            done: None,
+        };
+        if self.worker(inner).offer_report(&self.shared, job) == Offered::DroppedReportNow {
+            report_drops(inner, &self.shared, Due::Now);
+        }
     }
 }
 
@@ -460,18 +530,80 @@ fn emit_report(inner: &Arc<Inner>, mut report: Event, exclude: u64) {
     deliver(inner, &resolved, Arc::new(report), None, Some(exclude));
 }
 
-/// Reports `hook`'s unreported drops as one `event_center.events_dropped`
-/// event, at most once per [`DROP_REPORT_INTERVAL`](crate::worker::DROP_REPORT_INTERVAL)
-/// unless `force`d (when its worker stops).
-pub(crate) fn report_drops(inner: &Arc<Inner>, hook: &HookShared, force: bool) {
-    let c = &hook.counters;
-    if c.unreported.load(Ordering::Relaxed) == 0
-        || (!force && hook.since_last_report() < crate::worker::DROP_REPORT_INTERVAL)
-    {
+/// Emits a drop report about hook `about` to every hook that listens but
+/// that one, as [`deliver`] would, with two differences that keep every drop
+/// reported exactly once:
+///
+/// - a queue that is closed refuses the report instead of dropping it: a
+///   closed queue can only drop, and a drop of a drop report would need a
+///   report of its own, which the other closed queues would drop in turn,
+///   without end (two workers' final reports crossing at shutdown);
+/// - the report is never cut by the depth bound: it is the only record of
+///   those drops (hooks it reaches at the bound have their own emits cut).
+///
+/// The center's own reports have no compatibility twin.
+fn emit_drop_report(inner: &Arc<Inner>, mut report: Event, about: u64) {
+    let resolved = inner.registry.resolved(&report.event_type);
+    if !resolved.is_listened() {
         return;
     }
+    report.source = SharedStr::from(SOURCE);
+    report.seq = inner.next_seq();
+    let report = Arc::new(report);
+    let _depth = DepthGuard::enter();
+    for entry in resolved.hooks.iter() {
+        if entry.shared.id == about || !entry.shared.is_active() {
+            continue;
+        }
+        match &entry.hook {
+            HookFn::Sync(hook) if !entry.is_queued() => call_inline(inner, entry, hook, &report),
+            _ => entry.enqueue_report(inner, &report),
+        }
+    }
+}
+
+/// When a drop report is due.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Due {
+    /// The running worker's report: at once for the first drops, then at
+    /// most once per [`DROP_REPORT_INTERVAL`](crate::worker::DROP_REPORT_INTERVAL).
+    Paced,
+    /// The worker's final report, when it stops: whatever is unreported, and
+    /// the ledger is sealed.
+    Final,
+    /// A drop counted after the final report, reported by its counter.
+    Now,
+}
+
+/// Reports `hook`'s unreported drops as one `event_center.events_dropped`
+/// event, if one is `due`.
+pub(crate) fn report_drops(inner: &Arc<Inner>, hook: &HookShared, due: Due) {
+    if let Some(report) = drop_report(hook, due) {
+        emit_drop_report(inner, report, hook.id);
+    }
+}
+
+/// Takes `hook`'s unreported drops, if a report is `due`, and builds their
+/// `event_center.events_dropped` report; `None` when there is nothing to
+/// report (a sealing take seals all the same).
+pub(crate) fn drop_report(hook: &HookShared, due: Due) -> Option<Event> {
+    let c = &hook.counters;
+    let dropped = match due {
+        Due::Paced => {
+            if c.unreported.pending() == 0
+                || hook.since_last_report() < crate::worker::DROP_REPORT_INTERVAL
+            {
+                return None;
+            }
+            c.unreported.take()
+        }
+        Due::Final => c.unreported.seal(),
+        Due::Now => c.unreported.take(),
+    };
+    if dropped == 0 {
+        return None;
+    }
     c.last_report.store(now_millis(), Ordering::Relaxed);
-    let dropped = c.unreported.swap(0, Ordering::Relaxed);
     let count = |counter: &AtomicU64| counter.load(Ordering::Relaxed);
     let report = Event::new(EVENTS_DROPPED)
         .with_level(Level::Warning)
@@ -487,7 +619,7 @@ pub(crate) fn report_drops(inner: &Arc<Inner>, hook: &HookShared, force: bool) {
                 "worker_unavailable": count(&c.worker_unavailable),
             },
         }));
-    emit_report(inner, report, hook.id);
+    Some(report)
 }
 
 /// Calls a queued hook on its worker thread with `event`, at the delivery

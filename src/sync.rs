@@ -1,27 +1,29 @@
-//! The synchronization primitives of the registry and the hook entries, in
-//! one place so a model checker can stand in for them.
+//! The synchronization primitives of the registry, the hook entries and
+//! the queued hooks' workers, in one place so a model checker can stand in
+//! for them.
 //!
 //! Every ordinary build uses the standard library's types and `arc-swap`:
 //! these are plain re-exports and cost nothing. The model test build
 //! (`RUSTFLAGS="--cfg event_center_loom" cargo test --lib loom_model`, see
-//! `src/registry/loom_model.rs`) swaps in loom's atomics, mutex and
-//! thread-locals, and a loom-visible [`ArcSwap`] with the same methods, so
-//! loom can run the real registry code under every interleaving and every
-//! memory-order outcome it allows.
+//! `src/registry/loom_model.rs` and `src/worker/loom_model.rs`) swaps in
+//! loom's atomics, mutex, condition variable and thread-locals, and a
+//! loom-visible [`ArcSwap`] with the same methods, so loom can run the real
+//! registry and queue code under every interleaving and every memory-order
+//! outcome it allows.
 
 #[cfg(not(all(test, event_center_loom)))]
 pub(crate) use arc_swap::ArcSwap;
 #[cfg(not(all(test, event_center_loom)))]
 pub(crate) use std::sync::atomic::{AtomicBool, AtomicU64};
 #[cfg(not(all(test, event_center_loom)))]
-pub(crate) use std::sync::{Mutex, MutexGuard};
+pub(crate) use std::sync::{Condvar, Mutex, MutexGuard};
 #[cfg(not(all(test, event_center_loom)))]
 pub(crate) use std::thread_local;
 
 #[cfg(all(test, event_center_loom))]
 pub(crate) use loom::sync::atomic::{AtomicBool, AtomicU64};
 #[cfg(all(test, event_center_loom))]
-pub(crate) use loom::sync::{Mutex, MutexGuard};
+pub(crate) use loom::sync::{Condvar, Mutex, MutexGuard};
 #[cfg(all(test, event_center_loom))]
 pub(crate) use loom::thread_local;
 #[cfg(all(test, event_center_loom))]

@@ -4,8 +4,8 @@
 
 use std::cell::Cell;
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
 use tokio::sync::oneshot;
@@ -13,9 +13,13 @@ use tokio::sync::oneshot;
 use crate::center::Inner;
 use crate::coalesce::{Coalescer, Step, Summary};
 use crate::delivery::{Delivery, Overflow};
-use crate::dispatch::{call_on_worker, report_drops, settle, DropReason, HookShared};
+use crate::dispatch::{call_on_worker, report_drops, settle, DropReason, Due, HookShared};
 use crate::event::Event;
 use crate::hook::HookFn;
+use crate::sync::{AtomicBool, Condvar, Mutex, MutexGuard};
+
+#[cfg(all(test, event_center_loom))]
+mod loom_model;
 
 /// How often, at most, one hook's drops are reported as an event.
 pub(crate) const DROP_REPORT_INTERVAL: Duration = Duration::from_secs(1);
@@ -28,6 +32,30 @@ thread_local! {
 /// Whether the calling thread is some hook's worker.
 pub(crate) fn on_worker_thread() -> bool {
     CURRENT.with(Cell::get) != 0
+}
+
+/// What became of an event offered to a queue.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Offered {
+    /// Queued for the worker.
+    Queued,
+    /// Dropped and counted; the worker reports it.
+    Dropped,
+    /// Dropped and counted after the worker's final report: the caller
+    /// reports it ([`Due::Now`]).
+    DroppedReportNow,
+    /// A drop report the closed queue did not take (not counted at all).
+    Refused,
+}
+
+impl Offered {
+    fn dropped(report_now: bool) -> Offered {
+        if report_now {
+            Offered::DroppedReportNow
+        } else {
+            Offered::Dropped
+        }
+    }
 }
 
 /// One event queued for a hook.
@@ -124,7 +152,7 @@ impl Worker {
         delivery: &Delivery,
     ) -> Arc<Worker> {
         if center.is_shut_down() {
-            return Worker::closed(DropReason::Shutdown, delivery);
+            return Worker::closed(DropReason::Shutdown, delivery, &hook);
         }
         let worker = Worker::new(delivery, None);
         let coalescer = match delivery {
@@ -148,13 +176,21 @@ impl Worker {
             let mut state = worker.lock();
             state.closed = Some(DropReason::WorkerUnavailable);
             state.finished = true;
+            drop(state);
+            seal_without_worker(&hook);
         }
         worker
     }
 
     /// A worker with no thread that drops every offer for `reason`: for a
-    /// hook retired before its worker started.
-    pub(crate) fn closed(reason: DropReason, delivery: &Delivery) -> Arc<Worker> {
+    /// hook retired before its worker started, or registered after shutdown.
+    /// No worker will report its drops: each is reported by its counter.
+    pub(crate) fn closed(
+        reason: DropReason,
+        delivery: &Delivery,
+        hook: &HookShared,
+    ) -> Arc<Worker> {
+        seal_without_worker(hook);
         Worker::new(delivery, Some(reason))
     }
 
@@ -190,28 +226,53 @@ impl Worker {
 
     /// Queues `job` for `hook`, applying the overflow policy. The caller has
     /// counted it as accepted and pending.
-    pub(crate) fn offer(&self, hook: &HookShared, job: Job) {
+    pub(crate) fn offer(&self, hook: &HookShared, job: Job) -> Offered {
+        self.push(hook, job, false)
+    }
+
+    /// Queues a drop report for `hook`, counting it as accepted and pending,
+    /// unless the queue is closed: then it is refused and not counted at
+    /// all (see `dispatch::emit_drop_report`).
+    pub(crate) fn offer_report(&self, hook: &HookShared, job: Job) -> Offered {
+        self.push(hook, job, true)
+    }
+
+    /// [`offer`](Self::offer), or [`offer_report`](Self::offer_report) when
+    /// `report`. Drops are counted under the lock: the worker decides under
+    /// it whether it has drops to report (and when to wake for them), and
+    /// when it has taken its final report, the count tells the caller to
+    /// report the drop itself.
+    #[inline(always)]
+    fn push(&self, hook: &HookShared, job: Job, report: bool) -> Offered {
         let mut state = self.lock();
         if let Some(reason) = state.closed {
+            if report {
+                drop(state);
+                return Offered::Refused;
+            }
+            let now = hook.count_drop(reason);
             drop(state);
-            hook.drop_job(reason, job);
-            return;
+            drop(job);
+            return Offered::dropped(now);
+        }
+        if report {
+            hook.accept(1);
         }
         if state.jobs.len() >= self.capacity {
             match self.overflow {
                 Overflow::DropNewest => {
+                    let now = hook.count_drop(DropReason::QueueFull);
                     drop(state);
-                    hook.drop_job(DropReason::QueueFull, job);
-                    return;
+                    drop(job);
+                    return Offered::dropped(now);
                 }
                 Overflow::DropOldest => {
                     let oldest = state.jobs.pop_front();
                     state.jobs.push_back(job);
+                    let now = oldest.is_some() && hook.count_drop(DropReason::Evicted);
                     drop(state);
-                    if let Some(oldest) = oldest {
-                        hook.drop_job(DropReason::Evicted, oldest);
-                    }
-                    return;
+                    drop(oldest);
+                    return Offered::dropped(now);
                 }
                 // From a worker thread, waiting could close a cycle of hooks
                 // that emit into each other: queue past the capacity instead.
@@ -223,9 +284,10 @@ impl Worker {
                     }
                     state.blocked -= 1;
                     if let Some(reason) = state.closed {
+                        let now = hook.count_drop(reason);
                         drop(state);
-                        hook.drop_job(reason, job);
-                        return;
+                        drop(job);
+                        return Offered::dropped(now);
                     }
                 }
             }
@@ -256,6 +318,7 @@ impl Worker {
         if len > high_water.load(Ordering::Relaxed) {
             high_water.fetch_max(len, Ordering::Relaxed);
         }
+        Offered::Queued
     }
 
     /// Spins briefly for an emitter to queue something; true if one did.
@@ -342,6 +405,15 @@ impl Worker {
     }
 }
 
+/// Seals the drop ledger of a hook whose queue has no worker: its drops are
+/// reported by whoever counts them. Nothing can have been counted yet (drops
+/// are counted by the queue, and this is its only worker), so there is
+/// nothing to report here.
+fn seal_without_worker(hook: &HookShared) {
+    let unreported = hook.counters.unreported.seal();
+    debug_assert_eq!(unreported, 0, "drops counted before the queue existed");
+}
+
 /// What the worker thread owns.
 struct Body {
     worker: Arc<Worker>,
@@ -397,19 +469,23 @@ impl Body {
                 }
                 if state.flush_asked > state.flush_done || state.closed.is_some() {
                     let asked = state.flush_asked;
+                    // Only a pass that began closed ends the worker: one that
+                    // a close overtook made no final report, so it goes
+                    // round once more.
                     let closing = state.closed.is_some();
                     drop(state);
                     if let Some(summary) = self.coalescer.as_mut().and_then(Coalescer::flush) {
                         self.deliver_summary(summary, 0);
                     }
                     self.publish();
-                    self.report_drops(closing);
+                    self.report_drops(if closing { Due::Final } else { Due::Paced });
                     state = self.worker.lock();
                     if !state.jobs.is_empty() {
+                        // Not when closing: a closed queue takes no job.
                         continue;
                     }
                     state.flush_done = asked;
-                    if state.closed.is_some() {
+                    if closing {
                         state.finished = true;
                         let spent = std::mem::take(&mut state.spent);
                         self.worker.idle.notify_all();
@@ -475,7 +551,7 @@ impl Body {
                 self.handle(job);
             }
             self.publish();
-            self.report_drops(false);
+            self.report_drops(Due::Paced);
         }
     }
 
@@ -483,7 +559,7 @@ impl Body {
     /// or the next drop report.
     fn next_timer(&self) -> Option<Instant> {
         let buffer = self.coalescer.as_ref().and_then(Coalescer::deadline);
-        let report = (self.hook.counters.unreported.load(Ordering::Relaxed) > 0).then(|| {
+        let report = (self.hook.counters.unreported.pending() > 0).then(|| {
             let since = self.hook.since_last_report();
             Instant::now() + DROP_REPORT_INTERVAL.saturating_sub(since)
         });
@@ -499,7 +575,7 @@ impl Body {
             self.deliver_summary(summary, 0);
         }
         self.publish();
-        self.report_drops(false);
+        self.report_drops(Due::Paced);
     }
 
     /// Adds the batch's successful deliveries to the hook's counters.
@@ -509,15 +585,23 @@ impl Body {
         }
     }
 
-    fn report_drops(&self, force: bool) {
-        if let Some(center) = self.center.upgrade() {
-            report_drops(&center, &self.hook, force);
+    fn report_drops(&self, due: Due) {
+        match self.center.upgrade() {
+            Some(center) => report_drops(&center, &self.hook, due),
+            // The center is gone, and every hook that could hear a report
+            // with it; the final report still seals the ledger.
+            None if due == Due::Final => {
+                self.hook.counters.unreported.seal();
+            }
+            None => {}
         }
     }
 
     fn handle(&mut self, job: Job) {
         if !self.hook.is_active() {
-            self.hook.drop_job(DropReason::Unregistered, job);
+            // Counted on this worker, before its final report: reported by
+            // it.
+            let _ = self.hook.count_drop(DropReason::Unregistered);
             return;
         }
         let Job { event, depth, done } = job;

@@ -6,12 +6,17 @@
 //! each drop is counted under its reason: `queue_full` (DropNewest),
 //! `evicted` (DropOldest), `unregistered` (queued for a hook that was
 //! unregistered first).
+//!
+//! No drop escapes the reports, whatever the order in which workers stop: a
+//! worker's final report is never dropped by another hook's closed queue
+//! (that drop would come after the other worker's own final report), and a
+//! close that overtakes a flush still gets its final report.
 
 use std::sync::mpsc::{channel, Receiver, Sender};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
-use event_center::{Delivery, Event, EventCenter, HookOptions, Overflow, Patterns};
+use event_center::{CoalescePolicy, Delivery, Event, EventCenter, HookOptions, Overflow, Patterns};
 use serde_json::Value;
 
 const WAIT: Duration = Duration::from_secs(5);
@@ -399,4 +404,158 @@ fn events_queued_for_an_unregistered_hook_count_as_unregistered() {
     assert_eq!(last.payload["total"]["queue_full"], 0);
     let report = center.flush(WAIT);
     assert_eq!(report.pending, 0);
+}
+
+/// A coalescing hook (buffers only high-frequency events, flushed only by a
+/// flush, a close or the next other event) that reports each call's event
+/// type and then waits at `gate`.
+fn coalescing_hook(
+    center: &EventCenter,
+    name: &str,
+    gate: Arc<Gate>,
+    capacity: usize,
+    overflow: Overflow,
+) -> Receiver<String> {
+    let (tx, entered) = channel();
+    let policy = CoalescePolicy::new().with_idle_flush(Duration::ZERO);
+    let delivery = Delivery::Coalesce {
+        policy,
+        capacity,
+        overflow,
+    };
+    let options = HookOptions::new().with_delivery(delivery);
+    center
+        .register_hook_with(name.to_owned(), Patterns::All, options, move |e: &Event| {
+            let _ = tx.send(e.event_type.to_string());
+            gate.pass();
+        })
+        .unwrap();
+    entered
+}
+
+fn reported_about(reports: &Reports, hook: &str) -> u64 {
+    reports_about(reports, hook)
+        .iter()
+        .map(|(_, e)| dropped_of(e))
+        .sum()
+}
+
+/// Waits until the reports about `hook` add up to `n` drops (or `WAIT`
+/// passed); what they add up to.
+fn wait_for_reported(reports: &Reports, hook: &str, n: u64) -> u64 {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let reported = reported_about(reports, hook);
+        if reported >= n || Instant::now() >= deadline {
+            return reported;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// Drops `2 * DROPS` events at `hook`, the second half within a second of
+/// the first report, so they wait for the next (timer or final) report.
+fn drop_twice(center: &EventCenter, hook: &Stalled, reports: &Reports, name: &str) {
+    hook.stall(center);
+    burst(center, BURST);
+    hook.gate.set(true);
+    wait_for_reports(reports, name, 1);
+    center.flush(WAIT);
+    hook.stall(center);
+    burst(center, BURST);
+    hook.gate.set(true);
+    center.flush(WAIT);
+}
+
+/// The failure once seen in `a_hook_never_receives_the_report_of_its_own_drops`,
+/// made deterministic: at shutdown, `b`'s worker sends its final report and
+/// ends while `a`'s worker is still delivering its coalescing buffer; then
+/// `a`'s final report reaches `b`'s closed queue. Counted there as a
+/// `shutdown` drop of `b`, after `b`'s final report, it was never reported.
+#[test]
+fn final_reports_crossing_at_shutdown_leave_no_drop_unreported() {
+    let center = EventCenter::new();
+    let listener = listen(&center);
+    let gate_a = Arc::new(Gate::default());
+    gate_a.set(true);
+    let a_entered = coalescing_hook(&center, "a", gate_a.clone(), 1024, Overflow::DropNewest);
+    let b = stalled(&center, "b", Overflow::DropNewest);
+
+    drop_twice(&center, &b, &listener, "b");
+    // `a` buffers a delta and will wait at its gate when it delivers it: in
+    // its closing pass, before its final report.
+    while a_entered.try_recv().is_ok() {}
+    gate_a.set(false);
+    center
+        .emitter("Test")
+        .emit("model.response.delta")
+        .payload(serde_json::json!({ "delta": "x" }))
+        .send();
+
+    let stopping = {
+        let center = center.clone();
+        std::thread::spawn(move || center.shutdown(WAIT))
+    };
+    a_entered
+        .recv_timeout(WAIT)
+        .expect("`a` never delivered its buffer");
+    // `b`'s final report is out (its worker ends); only then does `a` go on.
+    wait_for_reported(&listener, "b", 2 * DROPS);
+    gate_a.set(true);
+    let report = stopping.join().unwrap();
+    assert_eq!(report.pending, 0);
+
+    for name in ["a", "b"] {
+        let stats = hook_stats(&center, name);
+        assert_eq!(
+            reported_about(&listener, name),
+            stats.dropped.total(),
+            "{name}: {stats:?}"
+        );
+    }
+    assert_eq!(hook_stats(&center, "b").dropped.total(), 2 * DROPS);
+}
+
+/// A close (here an unregister) that comes while the worker is in a flush's
+/// pass (delivering its coalescing buffer) must not end the worker without
+/// its final report: the drops still within the second of the last report
+/// were lost.
+#[test]
+fn a_close_that_overtakes_a_flush_still_gets_the_final_report() {
+    let center = EventCenter::new();
+    let listener = listen(&center);
+    let gate = Arc::new(Gate::default());
+    gate.set(true);
+    let entered = coalescing_hook(&center, "h", gate.clone(), CAPACITY, Overflow::DropNewest);
+    let hook = Stalled {
+        gate: gate.clone(),
+        entered,
+        reports: Arc::default(),
+    };
+
+    drop_twice(&center, &hook, &listener, "h");
+    let dropped = hook_stats(&center, "h").dropped.total();
+    assert_eq!(dropped, 2 * DROPS);
+    // A buffered delta, delivered by the next flush's pass, where the hook
+    // waits at its gate while it is unregistered.
+    while hook.entered.try_recv().is_ok() {}
+    gate.set(false);
+    center
+        .emitter("Test")
+        .emit("model.response.delta")
+        .payload(serde_json::json!({ "delta": "x" }))
+        .send();
+    let flushing = {
+        let center = center.clone();
+        std::thread::spawn(move || center.flush(WAIT))
+    };
+    hook.entered
+        .recv_timeout(WAIT)
+        .expect("the flush never delivered the buffer");
+    assert!(center.unregister_hook("h"));
+    gate.set(true);
+    flushing.join().unwrap();
+
+    assert_eq!(wait_for_reported(&listener, "h", dropped), dropped);
+    assert!(center.flush(WAIT).is_complete());
 }
