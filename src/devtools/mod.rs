@@ -31,6 +31,7 @@ mod scrub;
 mod server;
 mod store;
 mod stream;
+mod writer;
 
 pub use error::{ServerError, ServerErrorKind};
 pub use import::{JsonIngest, RefusedText, TextFault};

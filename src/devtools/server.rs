@@ -1,21 +1,6 @@
-//! The server: its builder, the storage thread every write goes through,
-//! the read connections, and the handle that stops it all.
-//!
-//! The storage thread stores a batch in one transaction when it is at most
-//! a chunk (1,000 events and 1 MiB of JSON), else a chunk per transaction,
-//! serving the other clients' small batches between chunks (so a one-event
-//! ingest waits for about one chunk, not for a whole 8 MiB batch). A large
-//! batch is answered once all its chunks are committed; a crash in between
-//! leaves a prefix of it stored, and the client, which got no answer, sends
-//! it again: the events already stored are skipped, since events are
-//! deduplicated by `event_id` (events sent without one get a new id each
-//! time, so a client that retries should give them ids).
-//!
-//! The storage thread's queue is bounded by the in-flight memory budget
-//! (see `budget.rs`): an HTTP request holds its share until its batch is
-//! committed and published, and no batch is queued without one.
+//! The server: its builder, the read connections, and the handle that
+//! stops it all (the storage thread is in `writer.rs`).
 
-use std::collections::VecDeque;
 use std::future::Future;
 use std::net::{SocketAddr, TcpListener, ToSocketAddrs};
 use std::path::PathBuf;
@@ -25,7 +10,7 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use rusqlite::Connection;
-use tokio::sync::{oneshot, watch};
+use tokio::sync::watch;
 
 use crate::event::Event;
 use crate::Redaction;
@@ -33,32 +18,18 @@ use crate::Redaction;
 use super::budget::{Budget, Limits};
 use super::error::{ServerError, ServerErrorKind};
 use super::feed::Feed;
-use super::flows::{declared_in, Declared, Flow};
 use super::guard::Access;
 use super::http;
-use super::ingest::{parse_rust_events, NewEvent};
+use super::ingest::parse_rust_events;
 use super::store::{connect, db_path, ObservationStore, Retention};
+use super::writer::Writer;
 
 /// Agently DevTools' port.
 const DEFAULT_PORT: u16 = 15596;
 /// The default cap on a request body.
 pub(crate) const DEFAULT_BODY_LIMIT: usize = 8 << 20;
-/// How often the write-ahead log is copied into the database.
-const CHECKPOINT_EVERY: Duration = Duration::from_millis(200);
 /// Read connections kept open between requests.
 const IDLE_READERS: usize = 8;
-/// The most events the storage thread stores in one transaction.
-const CHUNK_EVENTS: usize = 1000;
-/// The most bytes of event JSON it stores in one transaction (a larger
-/// event is a transaction of its own).
-const CHUNK_BYTES: usize = 1 << 20;
-/// Whole small jobs served in a row while a large batch waits for its next
-/// chunk.
-const SMALL_RUN: usize = 64;
-/// The write-ahead log may grow to the database's size, or this much when
-/// the database is smaller, before a checkpoint truncates it.
-const WAL_MIN_CAP: u64 = 4 << 20;
-
 /// Everything a request handler needs.
 pub(crate) struct App {
     pub(crate) api_key: Option<String>,
@@ -74,301 +45,6 @@ pub(crate) struct App {
     pub(crate) access: Access,
     /// The in-flight memory budget, drawn from the server's [`Limits`].
     pub(crate) budget: Budget,
-}
-
-/// The answer to a write: how many events were new, once all committed.
-type Reply = Box<dyn FnOnce(Result<usize, ServerError>) + Send>;
-
-enum Job {
-    Write {
-        events: Vec<NewEvent>,
-        declared: Declared,
-        reply: Reply,
-    },
-    RegisterFlow {
-        flow: Flow,
-        reply: oneshot::Sender<Result<String, ServerError>>,
-    },
-    Stop,
-}
-
-/// A batch larger than one chunk, stored a chunk at a time.
-struct Large {
-    events: VecDeque<NewEvent>,
-    declared: Declared,
-    stored: usize,
-    reply: Reply,
-}
-
-/// Whether a batch is stored in one transaction.
-fn fits_one_chunk(events: &[NewEvent]) -> bool {
-    events.len() <= 1
-        || (events.len() <= CHUNK_EVENTS
-            && events.iter().map(|e| e.json.len()).sum::<usize>() <= CHUNK_BYTES)
-}
-
-/// The next chunk of a large batch: up to [`CHUNK_EVENTS`] events and
-/// [`CHUNK_BYTES`] of JSON, at least one event.
-fn next_chunk(events: &mut VecDeque<NewEvent>) -> Vec<NewEvent> {
-    let mut bytes = 0;
-    let mut take = 0;
-    for event in events.iter().take(CHUNK_EVENTS) {
-        bytes += event.json.len();
-        if take > 0 && bytes > CHUNK_BYTES {
-            break;
-        }
-        take += 1;
-    }
-    events.drain(..take).collect()
-}
-
-/// The jobs the storage thread has taken from its queue: whole small ones
-/// first, in order, and the large batches in turns of one chunk, so that a
-/// small ingest waits for at most about one chunk of a large one.
-#[derive(Default)]
-struct Queue {
-    small: VecDeque<Job>,
-    large: VecDeque<Large>,
-    stopping: bool,
-    small_run: usize,
-}
-
-impl Queue {
-    fn take(&mut self, job: Job) {
-        match job {
-            Job::Stop => self.stopping = true,
-            Job::Write {
-                events,
-                declared,
-                reply,
-            } if !fits_one_chunk(&events) => self.large.push_back(Large {
-                events: events.into(),
-                declared,
-                stored: 0,
-                reply,
-            }),
-            job => self.small.push_back(job),
-        }
-    }
-
-    fn is_empty(&self) -> bool {
-        self.small.is_empty() && self.large.is_empty()
-    }
-}
-
-/// The storage thread: it owns the write connection, stores each batch
-/// (in transactions of at most a chunk), then publishes the new events to
-/// the streams; flow definitions are stored there too.
-#[derive(Clone)]
-pub(crate) struct Writer {
-    jobs: mpsc::Sender<Job>,
-}
-
-/// The storage thread's state.
-struct Storage {
-    store: ObservationStore,
-    feed: Arc<Feed>,
-    wal: PathBuf,
-    db: PathBuf,
-    wal_cap: Option<u64>,
-    checkpoint: mpsc::SyncSender<()>,
-}
-
-impl Storage {
-    fn serve(&mut self, queue: &mpsc::Receiver<Job>) {
-        let mut jobs = Queue::default();
-        loop {
-            if jobs.is_empty() {
-                if jobs.stopping {
-                    break;
-                }
-                match queue.recv() {
-                    Ok(job) => jobs.take(job),
-                    Err(_) => break,
-                }
-            }
-            while let Ok(job) = queue.try_recv() {
-                jobs.take(job);
-            }
-            let small_turn = jobs.large.is_empty() || jobs.small_run < SMALL_RUN;
-            let small = if small_turn {
-                jobs.small.pop_front()
-            } else {
-                None
-            };
-            match small {
-                Some(job) => {
-                    jobs.small_run += 1;
-                    self.run(job);
-                }
-                None => {
-                    jobs.small_run = 0;
-                    if let Some(mut large) = jobs.large.pop_front() {
-                        let chunk = next_chunk(&mut large.events);
-                        match self.write(chunk, &large.declared) {
-                            Err(error) => (large.reply)(Err(error)),
-                            Ok(stored) if large.events.is_empty() => {
-                                (large.reply)(Ok(large.stored + stored))
-                            }
-                            Ok(stored) => {
-                                large.stored += stored;
-                                jobs.large.push_back(large);
-                            }
-                        }
-                    }
-                }
-            }
-        }
-        self.feed.close();
-    }
-
-    fn run(&mut self, job: Job) {
-        match job {
-            Job::Write {
-                events,
-                declared,
-                reply,
-            } => reply(self.write(events, &declared)),
-            Job::RegisterFlow { flow, reply } => {
-                let _ = reply.send(self.store.register_flow(&flow));
-            }
-            Job::Stop => {}
-        }
-    }
-
-    /// Stores one transaction's events, publishes the new ones, and asks
-    /// for a truncating checkpoint when the log passed its cap.
-    fn write(&mut self, events: Vec<NewEvent>, declared: &Declared) -> Result<usize, ServerError> {
-        let wal = std::fs::metadata(&self.wal).map_or(0, |m| m.len());
-        let cap = self.wal_cap.unwrap_or_else(|| {
-            std::fs::metadata(&self.db)
-                .map_or(0, |m| m.len())
-                .max(WAL_MIN_CAP)
-        });
-        if wal > cap {
-            let _ = self.checkpoint.try_send(());
-        }
-        let fresh = self.store.write(events, declared)?;
-        let stored = fresh.len();
-        self.feed.publish(fresh);
-        Ok(stored)
-    }
-}
-
-impl Writer {
-    fn spawn(
-        store: ObservationStore,
-        path: PathBuf,
-        feed: Arc<Feed>,
-    ) -> Result<(Writer, JoinHandle<()>), ServerError> {
-        let (jobs, queue) = mpsc::channel::<Job>();
-        let wal_cap = store.wal_cap();
-        let thread = std::thread::Builder::new()
-            .name("observation-store".to_owned())
-            .spawn(move || {
-                let (checkpoint, wanted) = mpsc::sync_channel::<()>(1);
-                let mut storage = Storage {
-                    store,
-                    feed,
-                    wal: wal_path(&path),
-                    db: path.clone(),
-                    wal_cap,
-                    checkpoint,
-                };
-                let checkpointer = std::thread::Builder::new()
-                    .name("observation-checkpoint".to_owned())
-                    .spawn(move || checkpoint_until(&path, wal_cap, &wanted))
-                    .ok();
-                storage.serve(&queue);
-                drop(storage);
-                if let Some(checkpointer) = checkpointer {
-                    let _ = checkpointer.join();
-                }
-            })
-            .map_err(|e| ServerError::new(ServerErrorKind::Runtime, e.to_string()))?;
-        Ok((Writer { jobs }, thread))
-    }
-
-    /// Stores a batch and registers the flows it declares (read with
-    /// [`declared_in`]); resolves once all of it is committed (a large
-    /// batch is committed a chunk at a time: see the module docs).
-    pub(crate) async fn write(
-        &self,
-        events: Vec<NewEvent>,
-        declared: Declared,
-    ) -> Result<usize, ServerError> {
-        let (tx, rx) = oneshot::channel();
-        let reply = Box::new(move |result| {
-            let _ = tx.send(result);
-        });
-        self.jobs
-            .send(Job::Write {
-                events,
-                declared,
-                reply,
-            })
-            .map_err(|_| ServerError::stopped())?;
-        rx.await.map_err(|_| ServerError::stopped())?
-    }
-
-    /// Stores a batch; returns once it is committed.
-    fn write_blocking(&self, events: Vec<NewEvent>) -> Result<usize, ServerError> {
-        let (tx, rx) = mpsc::sync_channel(1);
-        let reply = Box::new(move |result| {
-            let _ = tx.send(result);
-        });
-        let declared = declared_in(&events);
-        self.jobs
-            .send(Job::Write {
-                events,
-                declared,
-                reply,
-            })
-            .map_err(|_| ServerError::stopped())?;
-        rx.recv().map_err(|_| ServerError::stopped())?
-    }
-
-    /// Stores a flow definition; resolves to its payload once committed.
-    pub(crate) async fn register_flow(&self, flow: Flow) -> Result<String, ServerError> {
-        let (reply, rx) = oneshot::channel();
-        self.jobs
-            .send(Job::RegisterFlow { flow, reply })
-            .map_err(|_| ServerError::stopped())?;
-        rx.await.map_err(|_| ServerError::stopped())?
-    }
-
-    fn stop(&self) {
-        let _ = self.jobs.send(Job::Stop);
-    }
-}
-
-/// The write-ahead log beside a database.
-fn wal_path(db: &std::path::Path) -> PathBuf {
-    let mut name = db.as_os_str().to_owned();
-    name.push("-wal");
-    PathBuf::from(name)
-}
-
-/// Copies the write-ahead log into the database every 200 ms (the storage
-/// thread never waits for it), and once more when the storage thread ends.
-/// A passive checkpoint never empties a log written to without pause, so
-/// when the log passes its cap (`wal_cap`, else the database's size, at
-/// least 4 MiB), or when the storage thread asks, the log is checkpointed
-/// to its end and truncated (writes wait for that, a few milliseconds when
-/// the passive ones kept up).
-fn checkpoint_until(path: &std::path::Path, wal_cap: Option<u64>, wanted: &mpsc::Receiver<()>) {
-    let Ok(conn) = connect(path) else { return };
-    let wal = wal_path(path);
-    while let Ok(()) | Err(mpsc::RecvTimeoutError::Timeout) = wanted.recv_timeout(CHECKPOINT_EVERY)
-    {
-        let _ = conn.execute_batch("PRAGMA wal_checkpoint(PASSIVE);");
-        let size = |p: &std::path::Path| std::fs::metadata(p).map_or(0, |m| m.len());
-        let cap = wal_cap.unwrap_or_else(|| size(path).max(WAL_MIN_CAP));
-        if size(&wal) > cap {
-            let _ = conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);");
-        }
-    }
-    let _ = conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);");
 }
 
 /// Read-only connections, reused between requests; queries run on tokio's
