@@ -188,7 +188,15 @@ pub struct ObservationServerBuilder {
 impl ObservationServer {
     /// A builder with Agently DevTools' defaults: `127.0.0.1:15596`, no API
     /// key, an 8 MiB body limit, unlimited retention, and a temporary data
-    /// directory removed at shutdown (give one to keep the events).
+    /// directory removed at shutdown (give one to keep the events); and the
+    /// safe ones for a server a browser can reach: secrets masked at ingest
+    /// ([`with_redaction`](ObservationServerBuilder::with_redaction)), only this server's own
+    /// `Host` names and browser origin answered
+    /// ([`with_allowed_host`](ObservationServerBuilder::with_allowed_host),
+    /// [`with_allowed_origin`](ObservationServerBuilder::with_allowed_origin)),
+    /// 10 s to send a request's headers, 60 s for its body, 60 s idle
+    /// between requests, at most 1,024 connections, 384 MiB for work in
+    /// flight and 64 MiB for the live streams.
     ///
     /// ```
     /// let server = event_center::ObservationServer::builder().build().unwrap();
