@@ -19,26 +19,13 @@ use std::borrow::Cow;
 use serde_json::value::RawValue;
 
 use super::ingest::{entries, push_json_str, Entries};
-use super::normalize::RUN_FIELDS;
+use super::normalize::{FIELDS, RUN_FIELDS};
 
 pub(crate) const MAX_STRING_CHARS: usize = 4000;
 const MAX_LIST_ITEMS: usize = 40;
 pub(crate) const MAX_DICT_ITEMS: usize = 80;
 /// The event fields the view leaves whole.
 const WHOLE: [&str; 5] = ["event_id", "event_type", "source", "level", "timestamp"];
-/// The event's own fields (the others are its unknown ones).
-const OWN: [&str; 10] = [
-    "event_id",
-    "event_type",
-    "source",
-    "level",
-    "message",
-    "payload",
-    "error",
-    "run",
-    "meta",
-    "timestamp",
-];
 const MAX_DEPTH: usize = 8;
 const NESTED_MARKER: &str =
     "[devtools compacted nested payload; use raw_event_ref or payload_mode=raw for full value]";
@@ -150,7 +137,7 @@ fn compact_event(json: &str) -> Option<String> {
     let mut unknown = 0usize;
     out.push('{');
     for (key, value) in &fields {
-        if !OWN.contains(&&**key) {
+        if !FIELDS.contains(&&**key) {
             unknown += 1;
             if unknown > MAX_DICT_ITEMS {
                 continue;

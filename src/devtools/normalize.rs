@@ -47,7 +47,7 @@ pub(crate) fn fault(field: &str, kind: &'static str, msg: impl Into<String>) -> 
 }
 
 /// The event's own fields, in the order they are written.
-const FIELDS: [&str; 10] = [
+pub(crate) const FIELDS: [&str; 10] = [
     "event_id",
     "event_type",
     "source",

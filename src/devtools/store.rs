@@ -263,17 +263,7 @@ impl ObservationStore {
         })?;
         let conn = connect(&db_path(dir))?;
         conn.execute_batch(SCHEMA)?;
-        let (count, bytes) = conn.query_row(
-            "SELECT count(*), coalesce(sum(bytes), 0) FROM events",
-            [],
-            |row| Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)?)),
-        )?;
-        Ok(ObservationStore {
-            conn,
-            retention: Retention::default(),
-            count: count.max(0) as u64,
-            bytes: bytes.max(0) as u64,
-        })
+        Self::over(conn)
     }
 
     /// Caps what the store keeps, from its next ingest on.
@@ -397,8 +387,8 @@ impl ObservationStore {
         Ok(flows::save(&self.conn, flow, crate::event::now_millis())?)
     }
 
-    /// A store over a connection opened elsewhere (`import.rs`'s read-only
-    /// open), its schema already there.
+    /// A store over a connection whose schema is there (`open`, and
+    /// `import.rs`'s read-only open).
     pub(super) fn over(conn: Connection) -> Result<Self, ServerError> {
         let (count, bytes) = conn.query_row(
             "SELECT count(*), coalesce(sum(bytes), 0) FROM events",
