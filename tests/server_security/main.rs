@@ -7,6 +7,7 @@ mod browser;
 #[path = "../observation_server/mod.rs"]
 mod server;
 
+mod child;
 mod compaction;
 mod disk;
 mod memory;

@@ -15,7 +15,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 
-use super::memory::{raw_request, ChildServer};
+use crate::child::ChildServer;
+use crate::memory::raw_request;
 
 /// The default body limit.
 const LIMIT: usize = 8 << 20;

@@ -6,110 +6,19 @@
 
 use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{mpsc, Arc};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use event_center::ObservationServer;
 use serde_json::json;
 
+use crate::child::ChildServer;
 use crate::server::{agent, answer, TestServer};
 
-/// Set in the environment of the server process the 1,100-client test
-/// starts (this test binary again, running only
-/// [`serve_as_a_process_held_to_1024_open_files`]).
-const CHILD: &str = "EVENT_CENTER_SLOW_CLIENTS_SERVER";
-/// What the server process prints before its address.
-const LISTENING: &str = "slow-clients server listening on ";
 /// The slow clients.
 const SLOW: usize = 1_100;
 /// The default header timeout (the server under test uses the defaults).
 const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// The server process of
-/// [`a_legitimate_client_is_answered_while_1100_slow_clients_hold_connections`]:
-/// default settings, its soft open-file limit lowered to 1,024; it serves
-/// until its standard input closes. Does nothing unless [`CHILD`] is set.
-#[test]
-#[ignore = "the server process the 1,100 slow clients test starts"]
-fn serve_as_a_process_held_to_1024_open_files() {
-    if std::env::var_os(CHILD).is_none() {
-        return;
-    }
-    let (_, hard) = rlimit::getrlimit(rlimit::Resource::NOFILE).expect("the open-file limit");
-    rlimit::setrlimit(rlimit::Resource::NOFILE, 1024, hard).expect("lower the open-file limit");
-    let dir = tempfile::tempdir().expect("a data directory");
-    let server = ObservationServer::builder()
-        .with_port(0)
-        .with_data_dir(dir.path())
-        .build()
-        .expect("valid settings")
-        .start()
-        .expect("the server starts");
-    println!("{LISTENING}{}", server.local_addr());
-    std::io::stdout().flush().expect("flush");
-    let _ = std::io::stdin().read_to_end(&mut Vec::new());
-    server.shutdown();
-}
-
-/// The server process, killed on drop.
-struct ServerProcess {
-    child: Child,
-    addr: SocketAddr,
-}
-
-impl ServerProcess {
-    fn start() -> Self {
-        let exe = std::env::current_exe().expect("this test binary");
-        let mut child = Command::new(exe)
-            .args([
-                "--exact",
-                "slow_clients::serve_as_a_process_held_to_1024_open_files",
-                "--ignored",
-                "--nocapture",
-                "--test-threads=1",
-            ])
-            .env(CHILD, "1")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("start the server process");
-        let stdout = child.stdout.take().expect("its standard output");
-        let (found, address) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { return };
-                // The test harness may have started the line with the test's name.
-                if let Some((_, addr)) = line.split_once(LISTENING) {
-                    let _ = found.send(addr.trim().to_owned());
-                }
-            }
-        });
-        let addr = address
-            .recv_timeout(Duration::from_secs(60))
-            .expect("the server process says where it listens")
-            .parse()
-            .expect("an address");
-        ServerProcess { child, addr }
-    }
-}
-
-impl Drop for ServerProcess {
-    fn drop(&mut self) {
-        drop(self.child.stdin.take());
-        let started = Instant::now();
-        while started.elapsed() < Duration::from_secs(10) {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 /// Whether the server has closed `stream` (read without waiting).
 fn closed(mut stream: &TcpStream) -> bool {
@@ -124,7 +33,7 @@ fn closed(mut stream: &TcpStream) -> bool {
 #[test]
 fn a_legitimate_client_is_answered_while_1100_slow_clients_hold_connections() {
     rlimit::increase_nofile_limit(4 * SLOW as u64).expect("room for the slow clients");
-    let server = ServerProcess::start();
+    let server = ChildServer::start(json!({ "open_files": 1024 }));
     let url = format!("http://{}", server.addr);
 
     let head = format!("GET /healthz HTTP/1.1\r\nHost: {}\r\nX-Slow: ", server.addr);
