@@ -10,7 +10,7 @@ use serde_json::Value;
 
 const AGENTLY_EVENTS: &str = include_str!(concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/../shared/vectors/agently_events.jsonl"
+    "/tests/vectors/agently_events.jsonl"
 ));
 const GOLDEN: &str = include_str!("golden/wayfound/agently_transcript.json");
 

@@ -7,11 +7,11 @@ use serde_json::Value;
 
 const AGENTLY_EVENTS: &str = include_str!(concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/../shared/vectors/agently_events.jsonl"
+    "/tests/vectors/agently_events.jsonl"
 ));
 const INGEST_SAMPLE: &str = include_str!(concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/../shared/vectors/devtools_ingest_sample.json"
+    "/tests/vectors/devtools_ingest_sample.json"
 ));
 
 #[test]

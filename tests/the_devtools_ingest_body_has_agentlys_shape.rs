@@ -1,5 +1,5 @@
 #![cfg(feature = "devtools-client")]
-//! The body a batch is posted as is the shape of the shared ingest sample:
+//! The body a batch is posted as is the shape of the ingest sample in tests/vectors:
 //! `{app_id, group_id, environment, events: [<Agently event JSON>...]}`,
 //! each event carrying every field the sample gives it, with its value.
 
@@ -10,7 +10,7 @@ use serde_json::Value;
 
 const SAMPLE: &str = include_str!(concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/../shared/vectors/devtools_ingest_sample.json"
+    "/tests/vectors/devtools_ingest_sample.json"
 ));
 
 /// Whether every field of `expected` is in `actual` with the same value
