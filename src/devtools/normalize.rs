@@ -408,23 +408,35 @@ fn parse_meta(
     Ok(Meta { text, run_meta })
 }
 
-/// Checks Agently's RunContext (`run_id` and `run_kind` required strings,
-/// the other ids optional strings, `meta` an object) and returns it with
-/// the run's text as written, unknown keys kept, `root_run_id` filled.
-fn parse_run(raw: &RawValue, scrubber: &Scrubber<'_>) -> Result<(RunContext, String), EventFault> {
+/// The text of the object at event field `field` (`expected` names what
+/// it must be), with secrets masked (its own `fields` names kept).
+fn scrubbed_object<'a>(
+    raw: &'a RawValue,
+    scrubber: &Scrubber<'_>,
+    field: &str,
+    expected: &str,
+    fields: &[&str],
+) -> Result<Cow<'a, str>, EventFault> {
     if !raw.get().starts_with('{') {
         return Err(fault(
-            "run",
+            field,
             "model_attributes_type",
             format!(
-                "event field `run` must be a JSON object, found {}",
+                "event field `{field}` must be {expected}, found {}",
                 raw_type(raw)
             ),
         ));
     }
-    let scrubbed = scrubber
-        .scrub(raw.get(), 1, &RUN_FIELDS)
-        .map_err(|_| too_deep("run"))?;
+    scrubber
+        .scrub(raw.get(), 1, fields)
+        .map_err(|_| too_deep(field))
+}
+
+/// Checks Agently's RunContext (`run_id` and `run_kind` required strings,
+/// the other ids optional strings, `meta` an object) and returns it with
+/// the run's text as written, unknown keys kept, `root_run_id` filled.
+fn parse_run(raw: &RawValue, scrubber: &Scrubber<'_>) -> Result<(RunContext, String), EventFault> {
+    let scrubbed = scrubbed_object(raw, scrubber, "run", "a JSON object", &RUN_FIELDS)?;
     let fields = entries_of(&scrubbed).map_or_else(Vec::new, |e| e.0);
     let known = last_values(&fields, &RUN_FIELDS);
     let mut ids: [Option<String>; 9] = Default::default();
@@ -512,19 +524,13 @@ fn parse_run(raw: &RawValue, scrubber: &Scrubber<'_>) -> Result<(RunContext, Str
 /// optional booleans, `details` an object) and returns its text as written,
 /// unknown keys kept.
 fn parse_error(raw: &RawValue, scrubber: &Scrubber<'_>) -> Result<String, EventFault> {
-    if !raw.get().starts_with('{') {
-        return Err(fault(
-            "error",
-            "model_attributes_type",
-            format!(
-                "event field `error` must be a JSON object or null, found {}",
-                raw_type(raw)
-            ),
-        ));
-    }
-    let scrubbed = scrubber
-        .scrub(raw.get(), 1, &ERROR_FIELDS)
-        .map_err(|_| too_deep("error"))?;
+    let scrubbed = scrubbed_object(
+        raw,
+        scrubber,
+        "error",
+        "a JSON object or null",
+        &ERROR_FIELDS,
+    )?;
     let fields = entries_of(&scrubbed).map_or_else(Vec::new, |e| e.0);
     let known = last_values(&fields, &ERROR_FIELDS);
     for i in [0, 1, 2, 3, 6] {

@@ -265,34 +265,37 @@ impl Writer {
         declared: Declared,
     ) -> Result<usize, ServerError> {
         let (tx, rx) = oneshot::channel();
-        let reply = Box::new(move |result| {
+        self.send(events, declared, move |result| {
             let _ = tx.send(result);
-        });
-        self.jobs
-            .send(Job::Write {
-                events,
-                declared,
-                reply,
-            })
-            .map_err(|_| ServerError::stopped())?;
+        })?;
         rx.await.map_err(|_| ServerError::stopped())?
     }
 
     /// Stores a batch; returns once it is committed.
     pub(crate) fn write_blocking(&self, events: Vec<NewEvent>) -> Result<usize, ServerError> {
         let (tx, rx) = mpsc::sync_channel(1);
-        let reply = Box::new(move |result| {
-            let _ = tx.send(result);
-        });
         let declared = declared_in(&events);
+        self.send(events, declared, move |result| {
+            let _ = tx.send(result);
+        })?;
+        rx.recv().map_err(|_| ServerError::stopped())?
+    }
+
+    /// Queues a batch for the storage thread, with what to do with its
+    /// result.
+    fn send(
+        &self,
+        events: Vec<NewEvent>,
+        declared: Declared,
+        reply: impl FnOnce(Result<usize, ServerError>) + Send + 'static,
+    ) -> Result<(), ServerError> {
         self.jobs
             .send(Job::Write {
                 events,
                 declared,
-                reply,
+                reply: Box::new(reply),
             })
-            .map_err(|_| ServerError::stopped())?;
-        rx.recv().map_err(|_| ServerError::stopped())?
+            .map_err(|_| ServerError::stopped())
     }
 
     /// Stores a flow definition; resolves to its payload once committed.
