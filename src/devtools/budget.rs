@@ -222,9 +222,16 @@ impl Budget {
 /// body, much faster than parsing it.
 pub(crate) fn parsed_estimate(body: &[u8]) -> usize {
     let (mut objects, mut entries) = (0usize, 0usize);
-    for &byte in body {
-        objects += usize::from(byte == b'{');
-        entries += usize::from(byte == b':');
+    // Byte counters per chunk (at most 255 each), which the compiler turns
+    // into vector instructions.
+    for chunk in body.chunks(255) {
+        let (mut o, mut e) = (0u8, 0u8);
+        for &byte in chunk {
+            o += u8::from(byte == b'{');
+            e += u8::from(byte == b':');
+        }
+        objects += usize::from(o);
+        entries += usize::from(e);
     }
     body.len() * 3 + objects * PER_OBJECT + entries * PER_ENTRY
 }

@@ -20,6 +20,7 @@ use serde_json::value::RawValue;
 
 use super::ingest::{entries, push_json_str, Entries};
 use super::normalize::{FIELDS, RUN_FIELDS};
+use super::scrub::string_end;
 
 pub(crate) const MAX_STRING_CHARS: usize = 4000;
 const MAX_LIST_ITEMS: usize = 40;
@@ -62,20 +63,28 @@ pub(crate) fn needs_compaction(json: &str) -> bool {
                 depth += 1;
             }
             b'"' => {
-                let mut chars = 0usize;
-                i += 1;
-                while i < bytes.len() && bytes[i] != b'"' {
-                    if bytes[i] == b'\\' {
-                        i += 1;
+                let end = string_end(bytes, i);
+                // Characters are counted only in a string long enough in
+                // bytes to hold too many (an escape counted as one).
+                let text = bytes.get(i + 1..end.saturating_sub(1)).unwrap_or(&[]);
+                if text.len() > MAX_STRING_CHARS {
+                    let mut chars = 0usize;
+                    let mut j = 0;
+                    while j < text.len() {
+                        if text[j] == b'\\' {
+                            j += 1;
+                        }
+                        if text.get(j).is_some_and(|c| c & 0xC0 != 0x80) {
+                            chars += 1;
+                        }
+                        j += 1;
                     }
-                    if bytes.get(i).is_some_and(|c| c & 0xC0 != 0x80) {
-                        chars += 1;
+                    if chars > MAX_STRING_CHARS {
+                        return true;
                     }
-                    i += 1;
                 }
-                if chars > MAX_STRING_CHARS {
-                    return true;
-                }
+                // At the closing quote, as the loop steps past it.
+                i = end - 1;
             }
             _ => {}
         }

@@ -72,6 +72,19 @@ pub(crate) const RUN_FIELDS: [&str; 10] = [
     "execution_id",
     "meta",
 ];
+/// The paths of the run's id fields (the first nine [`RUN_FIELDS`]) in
+/// error messages.
+const RUN_ID_PATHS: [&str; 9] = [
+    "run.run_id",
+    "run.run_kind",
+    "run.root_run_id",
+    "run.parent_run_id",
+    "run.agent_id",
+    "run.agent_name",
+    "run.session_id",
+    "run.response_id",
+    "run.execution_id",
+];
 /// Agently's ErrorInfo fields.
 pub(crate) const ERROR_FIELDS: [&str; 8] = [
     "type",
@@ -440,8 +453,8 @@ fn parse_run(raw: &RawValue, scrubber: &Scrubber<'_>) -> Result<(RunContext, Str
     let fields = entries_of(&scrubbed).map_or_else(Vec::new, |e| e.0);
     let known = last_values(&fields, &RUN_FIELDS);
     let mut ids: [Option<String>; 9] = Default::default();
-    for (i, id) in ids.iter_mut().enumerate() {
-        *id = optional_field(known[i], &format!("run.{}", RUN_FIELDS[i]))?.map(Cow::into_owned);
+    for ((id, raw), path) in ids.iter_mut().zip(known).zip(RUN_ID_PATHS) {
+        *id = optional_field(raw, path)?.map(Cow::into_owned);
     }
     let meta: JsonMap = match known[9].filter(|raw| !is_null(raw)) {
         None => JsonMap::new(),

@@ -76,7 +76,7 @@ impl<'r> Scrubber<'r> {
         fixed: &[&str],
     ) -> Result<Cow<'a, str>, TooDeep> {
         let bytes = text.as_bytes();
-        let strip = bytes.iter().any(|&b| b == b'\n' || b == b'\r');
+        let strip = memchr::memchr2(b'\n', b'\r', bytes).is_some();
         let mut out = Edits::new(text);
         // Whether each open container is an object.
         let mut objects: Vec<bool> = Vec::new();
@@ -190,14 +190,18 @@ impl<'a> Edits<'a> {
 }
 
 /// The index just past the string starting at `at` (its opening quote).
-fn string_end(bytes: &[u8], at: usize) -> usize {
+pub(crate) fn string_end(bytes: &[u8], at: usize) -> usize {
     let mut i = at + 1;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'\\' => i += 2,
-            b'"' => return i + 1,
-            _ => i += 1,
+    while let Some(found) = bytes
+        .get(i..)
+        .and_then(|rest| memchr::memchr2(b'"', b'\\', rest))
+    {
+        let at = i + found;
+        if bytes[at] == b'"' {
+            return at + 1;
         }
+        // An escape: the next byte is escaped.
+        i = at + 2;
     }
     bytes.len()
 }
