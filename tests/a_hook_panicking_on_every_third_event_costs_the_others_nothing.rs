@@ -35,7 +35,7 @@ fn quiet_expected_panics() {
 /// Panics on the 3rd, 6th, 9th ... event (numbers 2, 5, 8 ...).
 fn panic_on_every_third(event: &Event) {
     let i = event.payload.as_u64().expect("a numbered event");
-    if (i + 1) % 3 == 0 {
+    if (i + 1).is_multiple_of(3) {
         panic!("{}", BOOM);
     }
 }

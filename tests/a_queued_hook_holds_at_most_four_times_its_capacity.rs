@@ -20,7 +20,7 @@ impl Hook for Watcher {
     fn on_event(&self, event: &Arc<Event>) -> HookResult {
         let mut seen = self.0.lock().unwrap();
         seen.push(Arc::downgrade(event));
-        if seen.len() % 1_000 == 0 {
+        if seen.len().is_multiple_of(1_000) {
             std::thread::sleep(Duration::from_millis(2));
         }
         Ok(())

@@ -91,7 +91,7 @@ fn register_long_lived(center: &EventCenter) {
             "tool.*",
             options(Delivery::background(256, Overflow::Block)),
             |e: &Event| {
-                if e.payload.as_u64().unwrap() % 7 == 0 {
+                if e.payload.as_u64().unwrap().is_multiple_of(7) {
                     Err(std::io::Error::other("rejected"))
                 } else {
                     Ok(())
@@ -135,7 +135,7 @@ fn register_churned(center: &EventCenter, round: usize) {
             overflow: Overflow::DropOldest,
         },
     };
-    let registered = if round % 2 == 0 {
+    let registered = if round.is_multiple_of(2) {
         center.register_hook_with(name, patterns, options(delivery), |_: &Event| {})
     } else {
         center.register_async_hook_with(name, patterns, options(delivery), |_: Arc<Event>| async {})

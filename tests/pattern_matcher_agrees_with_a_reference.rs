@@ -111,7 +111,7 @@ fn instantiate(tokens: &[Token], fills: &[String], picks: &[usize]) -> String {
             Token::Class { .. } => out.push(TYPE_CHARS[pick % 4]),
         }
     }
-    if picks[0] % 7 == 0 {
+    if picks[0].is_multiple_of(7) {
         out.pop();
     }
     out
