@@ -125,6 +125,7 @@
 //! | `server` | the observation server: Agently DevTools' HTTP API, SQLite store, live streams, viewer (Rust 1.89) |
 //! | `nats` | NATS JetStream: a sink publishing events, a source feeding a local center (Rust 1.89) |
 
+#![forbid(unsafe_code)]
 #![deny(missing_docs)]
 #![warn(rust_2018_idioms, unreachable_pub)]
 

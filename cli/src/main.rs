@@ -2,6 +2,7 @@
 //! viewer), a demo of a multi-agent workload, a live tail of a server's
 //! events, and JSONL import and export of a store.
 
+#![forbid(unsafe_code)]
 /// `println!` that ignores a closed standard output (`| head`) instead of
 /// panicking.
 macro_rules! say {
