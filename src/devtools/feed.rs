@@ -198,7 +198,7 @@ mod tests {
 
     fn batch(n: usize) -> Vec<NewEvent> {
         let events: Vec<Event> = (0..n).map(|_| Event::new("a.b")).collect();
-        parse_rust_events(&events).unwrap()
+        parse_rust_events(&events, &crate::Redaction::none()).unwrap()
     }
 
     #[tokio::test]

@@ -13,7 +13,6 @@ use super::error::{ServerError, ServerErrorKind};
 use super::ingest::{parse_events, Defaults, Element};
 use super::server::DEFAULT_BODY_LIMIT;
 use super::store::{db_path, ObservationStore};
-use crate::Redaction;
 
 /// The longest JSON text of one event: the server's default body limit, so
 /// an import refuses what the default ingest would.
@@ -160,9 +159,10 @@ impl ObservationStore {
     /// again gives the same text. A text that is not a storable event is
     /// refused on its own, with its index and why; the others are stored in
     /// one transaction. Events already stored (by `event_id`) are counted,
-    /// not stored again. Secrets are masked as the server's ingest masks
-    /// them by default ([`Redaction::default`](crate::Redaction)); masking
-    /// an already masked value changes nothing.
+    /// not stored again. Secrets are masked as
+    /// [`with_redaction`](Self::with_redaction) says (by default as the
+    /// server's ingest masks them); masking an already masked value changes
+    /// nothing.
     ///
     /// # Errors
     ///
@@ -201,7 +201,7 @@ impl ObservationStore {
                 }),
             }
         }
-        let batch = parse_events(elements, &Defaults::default(), &Redaction::default());
+        let batch = parse_events(elements, &Defaults::default(), &self.redaction);
         let any_invalid = !batch.rejected.is_empty();
         for (at, error) in batch.rejected {
             refused.push(RefusedText {

@@ -329,7 +329,10 @@ pub(crate) fn parse_events(
 /// HTTP batch without body defaults, without redaction (the library's own
 /// stage masks secrets before events leave a center); any invalid one
 /// fails the whole call.
-pub(crate) fn parse_rust_events(events: &[crate::Event]) -> Result<Vec<NewEvent>, ServerError> {
+pub(crate) fn parse_rust_events(
+    events: &[crate::Event],
+    redaction: &Redaction,
+) -> Result<Vec<NewEvent>, ServerError> {
     let invalid = |index: usize, field: String, msg: String| {
         ServerError::new(ServerErrorKind::InvalidEvent { index, field }, msg)
     };
@@ -348,7 +351,7 @@ pub(crate) fn parse_rust_events(events: &[crate::Event]) -> Result<Vec<NewEvent>
                 .map_err(|e| invalid(i, "event".into(), e.to_string()))
         })
         .collect::<Result<Vec<_>, _>>()?;
-    let batch = parse_events(elements, &Defaults::default(), &Redaction::none());
+    let batch = parse_events(elements, &Defaults::default(), redaction);
     match batch.rejected.into_iter().next() {
         Some((index, error)) => Err(invalid(index, error.event_field(), error.msg)),
         None => Ok(batch.events),
@@ -443,6 +446,39 @@ mod tests {
         let mut batch = parse_body(body.as_bytes(), &Redaction::default()).unwrap();
         assert!(batch.rejected.is_empty(), "{:?}", batch.rejected);
         batch.events.remove(0)
+    }
+
+    #[test]
+    fn events_given_from_rust_are_masked_as_the_servers_http_ingest_masks_them() {
+        let event = crate::Event::new("tool.called")
+            .with_payload(serde_json::json!({"api_key": "sk-live-123", "city": "Lisbon"}));
+        let recent = |redaction: Option<Redaction>| {
+            let mut builder = crate::ObservationServer::builder().with_port(0);
+            if let Some(redaction) = redaction {
+                builder = builder.with_redaction(redaction);
+            }
+            let server = builder.build().unwrap().start().unwrap();
+            assert_eq!(server.ingest(std::slice::from_ref(&event)).unwrap(), 1);
+            let url = format!(
+                "{}/observation/events/recent?payload_mode=raw",
+                server.url()
+            );
+            ureq::get(&url).call().unwrap().into_string().unwrap()
+        };
+        let masked = recent(None);
+        assert!(masked.contains("Lisbon"), "{masked}");
+        assert!(!masked.contains("sk-live-123"), "{masked}");
+        let kept = recent(Some(Redaction::none()));
+        assert!(kept.contains("sk-live-123"), "{kept}");
+
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = crate::ObservationStore::open(dir.path()).unwrap();
+        store.ingest(std::slice::from_ref(&event)).unwrap();
+        let stored = store.export().next().unwrap().unwrap();
+        assert!(
+            stored.contains("Lisbon") && !stored.contains("sk-live-123"),
+            "{stored}"
+        );
     }
 
     #[test]

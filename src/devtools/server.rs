@@ -251,6 +251,7 @@ impl ObservationServer {
             .map_err(|e| ServerError::new(ServerErrorKind::Runtime, e.to_string()))?;
         let parts = self.prepare()?;
         let writer = parts.app.writer.clone();
+        let redaction = parts.app.redaction.clone();
         let (done_tx, done) = mpsc::channel();
         let app = parts.app;
         let shutdown = parts.shutdown.subscribe();
@@ -260,6 +261,7 @@ impl ObservationServer {
         Ok(ServerHandle {
             local_addr,
             writer,
+            redaction,
             shutdown: parts.shutdown,
             done,
             runtime: Some(runtime),
@@ -499,6 +501,7 @@ impl ObservationServerBuilder {
 pub struct ServerHandle {
     local_addr: SocketAddr,
     writer: Writer,
+    redaction: Redaction,
     shutdown: watch::Sender<bool>,
     done: mpsc::Receiver<Result<(), ServerError>>,
     runtime: Option<tokio::runtime::Runtime>,
@@ -536,8 +539,10 @@ impl ServerHandle {
     }
 
     /// Stores events through the same path as `POST /observation/ingest`
-    /// (defaults filled, duplicates skipped, runs updated, then published
-    /// to the live streams) and returns how many were new, once committed.
+    /// (defaults filled, secrets masked as the server's
+    /// [`with_redaction`](ObservationServerBuilder::with_redaction) says,
+    /// duplicates skipped, runs updated, then published to the live
+    /// streams) and returns how many were new, once committed.
     /// An invalid event (an empty `event_type`) fails the call and stores
     /// nothing. Blocks the calling thread until the batch is committed.
     ///
@@ -548,7 +553,8 @@ impl ServerHandle {
     /// assert_eq!(server.ingest(&[event.clone(), event]).unwrap(), 1);
     /// ```
     pub fn ingest(&self, events: &[Event]) -> Result<usize, ServerError> {
-        self.writer.write_blocking(parse_rust_events(events)?)
+        self.writer
+            .write_blocking(parse_rust_events(events, &self.redaction)?)
     }
 
     /// Stops listening, ends the streams, lets open requests finish (up to

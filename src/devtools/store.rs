@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 use rusqlite::{params, Connection, OptionalExtension, Row, Transaction};
 
 use crate::event::Event;
+use crate::Redaction;
 
 use super::error::{ServerError, ServerErrorKind};
 use super::flows::{self, Flow};
@@ -217,6 +218,7 @@ impl Retention {
 pub struct ObservationStore {
     conn: Connection,
     retention: Retention,
+    pub(super) redaction: Redaction,
     count: u64,
     bytes: u64,
 }
@@ -281,6 +283,15 @@ impl ObservationStore {
         self
     }
 
+    /// Masks secrets in what [`ingest`](Self::ingest) and
+    /// [`ingest_json`](Self::ingest_json) store with this redaction
+    /// (default: [`Redaction::default`], as the server's ingest);
+    /// [`Redaction::none`] stores events as given.
+    pub fn with_redaction(mut self, redaction: Redaction) -> Self {
+        self.redaction = redaction;
+        self
+    }
+
     /// How many events the store holds.
     ///
     /// ```
@@ -303,7 +314,8 @@ impl ObservationStore {
         self.count == 0
     }
 
-    /// Stores events as the HTTP ingest does (without body defaults: a
+    /// Stores events as the HTTP ingest does (secrets masked, see
+    /// [`with_redaction`](Self::with_redaction); without body defaults: a
     /// missing `meta.app_id` becomes `"default"`) and returns how many were
     /// new. An invalid event (an empty `event_type`) fails the whole call
     /// and stores nothing.
@@ -315,7 +327,7 @@ impl ObservationStore {
     /// assert!(err.to_string().contains("event_type"));
     /// ```
     pub fn ingest(&mut self, events: &[Event]) -> Result<usize, ServerError> {
-        let events = parse_rust_events(events)?;
+        let events = parse_rust_events(events, &self.redaction)?;
         let declared = flows::declared_in(&events);
         let fresh = self.write(events, &declared)?;
         Ok(fresh.len())
@@ -398,6 +410,7 @@ impl ObservationStore {
         Ok(ObservationStore {
             conn,
             retention: Retention::default(),
+            redaction: Redaction::default(),
             count: count.max(0) as u64,
             bytes: bytes.max(0) as u64,
         })
