@@ -21,7 +21,7 @@ cargo test --all-features --no-fail-fast
 # (its own target dir, so the normal build cache stays valid).
 RUSTFLAGS="--cfg event_center_loom" CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-target}/loom" \
   cargo test --release --lib loom_model
-# emit_json and pattern compilation under libFuzzer, 30 s per target.
+# emit_json, pattern compilation and the ingest body under libFuzzer, 30 s per target.
 bash scripts/fuzz.sh 30
 
 cargo run --quiet --example quickstart > /dev/null
