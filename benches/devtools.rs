@@ -24,7 +24,7 @@
 //!
 //! Run: `cargo bench --features devtools-client --bench devtools`.
 
-#[path = "../tests/devtools_server/mod.rs"]
+#[path = "../tests/it/support/devtools_server.rs"]
 mod devtools_server;
 
 use std::sync::Arc;

@@ -21,7 +21,7 @@
 //!
 //! Run: `cargo bench --features server --bench server`.
 
-#[path = "../tests/devtools_server/mod.rs"]
+#[path = "../tests/it/support/devtools_server.rs"]
 mod devtools_server;
 
 use std::io::{BufRead, BufReader};

@@ -8,6 +8,7 @@
 //! with `NATS_PRODUCER_URL` set; then its main is a producer, which prints
 //! its sink's numbers as one JSON line.
 
+#[path = "it/support/nats_server.rs"]
 mod nats_server;
 
 use std::collections::BTreeSet;

@@ -3,7 +3,7 @@
 //! every event published before, during and between the two runs is
 //! stored, and nothing the first run took is delivered to the second.
 
-#[path = "../../tests/nats_server/mod.rs"]
+#[path = "../../tests/it/support/nats_server.rs"]
 mod nats_server;
 mod support;
 

@@ -6,7 +6,7 @@
 //! A `harness = false` test: run with `NATS_PRODUCER_URL` set, its main is
 //! a producer (this binary, re-executed by the test).
 
-#[path = "../../tests/nats_server/mod.rs"]
+#[path = "../../tests/it/support/nats_server.rs"]
 mod nats_server;
 mod support;
 
