@@ -4,8 +4,8 @@
 
 use std::time::Duration;
 
-use crate::support::devtools_server::StubServer;
 use event_center::{DevtoolsForwarder, EventCenter};
+use event_center_test_support::devtools_server::StubServer;
 use serde_json::{json, Value};
 
 fn refuse_poison(body: &Value) -> u16 {

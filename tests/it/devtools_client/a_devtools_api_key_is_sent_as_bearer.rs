@@ -5,8 +5,9 @@
 
 use std::time::Duration;
 
-use crate::support::devtools_server::{free_port, DevtoolsServer};
 use event_center::{DevtoolsForwarder, EventCenter, RunContext};
+use event_center_test_support::devtools_server::DevtoolsServer;
+use event_center_test_support::ports::free_port;
 
 #[test]
 fn a_devtools_api_key_is_sent_as_bearer() {

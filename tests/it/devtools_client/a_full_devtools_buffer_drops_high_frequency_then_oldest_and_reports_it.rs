@@ -7,8 +7,8 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use crate::support::devtools_server::StubServer;
 use event_center::{Delivery, DevtoolsForwarder, Event, EventCenter, HookOptions, Overflow};
+use event_center_test_support::devtools_server::StubServer;
 use serde_json::{json, Value};
 
 #[test]

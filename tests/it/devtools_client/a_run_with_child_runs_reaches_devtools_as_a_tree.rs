@@ -4,8 +4,8 @@
 
 use std::time::Duration;
 
-use crate::support::devtools_server::DevtoolsServer;
 use event_center::{DevtoolsForwarder, EventCenter, RunContext};
+use event_center_test_support::devtools_server::DevtoolsServer;
 use serde_json::{json, Value};
 
 fn kinds(children: &Value) -> Vec<String> {

@@ -6,13 +6,14 @@ use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::support::devtools_server::{free_port, DevtoolsServer};
 use event_center::{DevtoolsBackoff, DevtoolsForwarder, Event, EventCenter, RunContext};
+use event_center_test_support::devtools_server::DevtoolsServer;
+use event_center_test_support::ports::free_port;
 use serde_json::json;
 
 #[test]
 fn events_accepted_while_devtools_is_down_all_arrive_once_it_is_up() {
-    crate::support::devtools_server::ensure_installed();
+    event_center_test_support::devtools_server::ensure_installed();
     let port = free_port();
     let center = EventCenter::new();
     let emitted = Arc::new(Mutex::new(Vec::new()));

@@ -6,8 +6,8 @@ use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::support::nats_server::NatsServer;
 use event_center::{Event, EventCenter, NatsSink, NatsSource};
+use event_center_test_support::nats_server::NatsServer;
 
 const EVENTS: usize = 50;
 
@@ -76,7 +76,7 @@ async fn a_batch_the_nats_handler_refuses_comes_again_until_it_is_taken() {
     let taken = taken.lock().unwrap().clone();
     assert!(!refused.is_empty());
     assert_eq!(
-        crate::support::nats_server::distinct(&taken),
+        event_center_test_support::nats_server::distinct(&taken),
         published,
         "{stats:?}"
     );

@@ -7,8 +7,8 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::support::nats_server::NatsServer;
 use event_center::{Event, EventCenter, NatsSource};
+use event_center_test_support::nats_server::NatsServer;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_nats_message_that_is_not_an_event_is_counted_reported_and_skipped() {

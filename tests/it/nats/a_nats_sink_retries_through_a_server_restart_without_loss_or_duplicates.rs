@@ -9,8 +9,8 @@ use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::support::nats_server::NatsServer;
 use event_center::{Delivery, Event, EventCenter, NatsSink, Overflow};
+use event_center_test_support::nats_server::NatsServer;
 use serde_json::json;
 
 const EVENTS: usize = 3_000;
@@ -81,9 +81,14 @@ fn a_nats_sink_retries_through_a_server_restart_without_loss_or_duplicates() {
     assert!(stats.retries > 0, "{stats:?}");
 
     let runtime = tokio::runtime::Runtime::new().unwrap();
-    let stored = runtime.block_on(crate::support::nats_server::stream_contents(&url, "EVENTS"));
+    let stored = runtime.block_on(event_center_test_support::nats_server::stream_contents(
+        &url, "EVENTS",
+    ));
     assert_eq!(stored.messages, EVENTS as u64);
-    assert_eq!(crate::support::nats_server::distinct(&stored.ids), ids);
+    assert_eq!(
+        event_center_test_support::nats_server::distinct(&stored.ids),
+        ids
+    );
 
     let failures = failures.lock().unwrap();
     assert!(!failures.is_empty(), "no failure was reported");

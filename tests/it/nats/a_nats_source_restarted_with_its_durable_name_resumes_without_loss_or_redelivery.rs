@@ -7,8 +7,8 @@ use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::support::nats_server::NatsServer;
 use event_center::{Delivery, Event, EventCenter, NatsSink, NatsSource, Overflow};
+use event_center_test_support::nats_server::NatsServer;
 use serde_json::json;
 
 const EVENTS: usize = 4_000;
@@ -93,8 +93,8 @@ async fn a_nats_source_restarted_with_its_durable_name_resumes_without_loss_or_r
     // Started again: the rest, and then nothing more.
     let grace = Duration::from_millis(500);
     let second = consume(&url, EVENTS - first.len(), grace).await;
-    let first_set = crate::support::nats_server::distinct(&first);
-    let second_set = crate::support::nats_server::distinct(&second);
+    let first_set = event_center_test_support::nats_server::distinct(&first);
+    let second_set = event_center_test_support::nats_server::distinct(&second);
     assert!(
         first_set.is_disjoint(&second_set),
         "{} events the first run acked came again",

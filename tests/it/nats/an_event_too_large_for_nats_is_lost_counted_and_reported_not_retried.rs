@@ -6,8 +6,8 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use crate::support::nats_server::NatsServer;
 use event_center::{Delivery, Event, EventCenter, NatsSink, Overflow};
+use event_center_test_support::nats_server::NatsServer;
 use serde_json::json;
 
 #[test]

@@ -7,10 +7,10 @@
 
 use std::time::{Duration, Instant};
 
-use crate::support::nats_server::NatsServer;
 use event_center::{
     Delivery, Event, EventCenter, NatsSink, NatsSource, Overflow, PatternSet, Patterns,
 };
+use event_center_test_support::nats_server::NatsServer;
 
 const PREFIX: &str = "evt";
 const TYPES: [&str; 16] = [
@@ -83,7 +83,7 @@ async fn nats_source_patterns_deliver_exactly_the_matching_events() {
     .unwrap();
 
     // Every event is in the stream, each type on a valid subject of its own.
-    let stored = crate::support::nats_server::stream_contents(&url, "EVENTS").await;
+    let stored = event_center_test_support::nats_server::stream_contents(&url, "EVENTS").await;
     assert_eq!(stored.messages, 48);
     for subject in &stored.subjects {
         let tokens: Vec<&str> = subject.split('.').collect();

@@ -14,15 +14,16 @@ const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/agently_clien
 
 #[test]
 fn agentlys_own_bridge_reports_a_run_to_this_server() {
-    crate::support::devtools_server::ensure_installed();
+    event_center_test_support::devtools_server::ensure_installed();
     let server = TestServer::with_key("bridge-key");
     let home = tempfile::tempdir().unwrap();
-    let output = Command::new(crate::support::devtools_server::venv_dir().join("bin/python"))
-        .arg(SCRIPT)
-        .args([&server.url(), "bridge-key", "bridge-run"])
-        .env("HOME", home.path())
-        .output()
-        .expect("run the virtualenv's python");
+    let output =
+        Command::new(event_center_test_support::devtools_server::venv_dir().join("bin/python"))
+            .arg(SCRIPT)
+            .args([&server.url(), "bridge-key", "bridge-run"])
+            .env("HOME", home.path())
+            .output()
+            .expect("run the virtualenv's python");
     assert!(
         output.status.success(),
         "the Agently client failed:\n{}{}",

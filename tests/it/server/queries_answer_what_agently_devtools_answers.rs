@@ -9,8 +9,8 @@
 //! the time of the request) and the messages of 422s (their type and
 //! location must match).
 
-use crate::support::devtools_server::DevtoolsServer;
 use crate::support::observation_server::{agent, answer, now_ms, run, TestServer};
+use event_center_test_support::devtools_server::DevtoolsServer;
 use serde_json::{json, Value};
 
 fn batch(t: i64) -> Value {

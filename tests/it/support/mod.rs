@@ -1,13 +1,11 @@
 //! What several areas' tests share, written once; a fixture that needs a
-//! feature is built with it.
+//! feature is built with it. The process fixtures the command-line tool's
+//! tests use too (nats-server, the Agently DevTools server, free ports) are
+//! in the event-center-test-support crate.
 
 pub mod alone;
 pub mod panics;
 
-#[cfg(any(feature = "devtools-client", feature = "server"))]
-pub mod devtools_server;
-#[cfg(feature = "nats")]
-pub mod nats_server;
 #[cfg(feature = "server")]
 pub mod observation_server;
 #[cfg(feature = "otlp")]

@@ -17,6 +17,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use event_center::{ObservationServer, ServerHandle};
+use event_center_test_support::ports::free_port;
 use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
 use serde_json::{json, Value};
@@ -26,12 +27,6 @@ const CHROMIUM: &str = "/usr/bin/chromium";
 
 /// How long a page may take to show what a test waits for.
 pub const WAIT: Duration = Duration::from_secs(10);
-
-/// A free port on 127.0.0.1 (the OS picks it; nothing listens on it after).
-fn free_port() -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
-    listener.local_addr().expect("local addr").port()
-}
 
 /// Milliseconds since the Unix epoch.
 pub fn now_ms() -> i64 {

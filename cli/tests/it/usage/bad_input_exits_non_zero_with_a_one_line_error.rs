@@ -2,7 +2,7 @@
 //! pattern each end the tool with a non-zero status and one line on
 //! standard error naming what was wrong.
 
-mod support;
+use crate::support;
 
 /// Runs the tool, expects it to fail, and returns its only error line.
 fn one_line_error(args: &[&str]) -> String {

@@ -2,7 +2,7 @@
 //! `event-center export` writes the same events back, in file order; the
 //! export imported into another store exports to the same text.
 
-mod support;
+use crate::support;
 
 use serde_json::Value;
 

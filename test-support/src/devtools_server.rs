@@ -6,9 +6,6 @@
 //! (the test command runs it; a missing virtualenv is installed here too,
 //! and a failed install fails the test with the reason).
 
-// Also included by path by the benches, which use other parts of it.
-#![allow(dead_code)]
-
 use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::{Child, ChildStdin, Command, Stdio};
@@ -16,17 +13,13 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/devtools_server.sh");
+use crate::ports::free_port;
+
+const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../scripts/devtools_server.sh");
 
 /// How long a server may take to answer after it is started (Python imports
 /// on a loaded machine).
 const START_TIMEOUT: Duration = Duration::from_secs(90);
-
-/// A free port on 127.0.0.1 (the OS picks it; nothing listens on it after).
-pub fn free_port() -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
-    listener.local_addr().expect("local addr").port()
-}
 
 /// Makes sure the virtualenv exists; panics with the installer's output if
 /// it cannot be made.
@@ -179,7 +172,9 @@ impl Drop for DevtoolsServer {
 pub fn venv_dir() -> PathBuf {
     std::env::var_os("DEVTOOLS_VENV")
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/devtools-venv"))
+        .unwrap_or_else(|| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/devtools-venv")
+        })
 }
 
 /// A loopback stand-in for the ingest endpoint: answers each POST with the

@@ -6,20 +6,18 @@
 //! command runs it; a missing server is installed here too, and a failed
 //! install fails the test with the reason).
 
-// Also included by path by the producer test and the command-line tool's
-// tests, which use other parts of it.
-#![allow(dead_code)]
-
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
 
-const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/nats_server.sh");
+use crate::ports::free_port;
+
+const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../scripts/nats_server.sh");
 /// How long a started server may take to take connections.
 const START_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -129,12 +127,6 @@ fn jetstream_ready(port: u16) -> bool {
     BufReader::new(stream).read_line(&mut line).is_ok()
         && line.starts_with("INFO")
         && line.contains("\"jetstream\":true")
-}
-
-/// A free port on 127.0.0.1 (the OS picks it; nothing listens on it after).
-pub fn free_port() -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
-    listener.local_addr().expect("local addr").port()
 }
 
 /// `nats-server` on PATH, or where Debian puts it (`/usr/sbin`, which is not
@@ -286,33 +278,4 @@ impl ProducerProcess {
             std::thread::sleep(Duration::from_millis(20));
         }
     }
-}
-
-/// Publishes `events` through a `NatsSink` (a blocking background queue)
-/// to `prefix` in `stream`, then the first `republished` of them again with
-/// the same ids, as a retry would; returns the sink's numbers once it shut
-/// down, and how many events the center dropped.
-pub fn publish(
-    url: &str,
-    prefix: &str,
-    stream: &str,
-    events: &[event_center::Event],
-    republished: usize,
-) -> (event_center::NatsSinkStats, u64) {
-    use event_center::{Delivery, EventCenter, NatsSink, Overflow};
-    let center = EventCenter::new();
-    let guard = NatsSink::builder(url)
-        .with_prefix(prefix)
-        .with_stream(stream)
-        .with_delivery(Delivery::background(65_536, Overflow::Block))
-        .build()
-        .expect("the sink connects")
-        .register(&center, "nats")
-        .expect("the sink registers");
-    for event in events.iter().chain(&events[..republished]) {
-        center.emit_event(event.clone());
-    }
-    let stats = guard.shutdown(Duration::from_secs(60));
-    let dropped = center.stats().hooks.iter().map(|h| h.dropped.total()).sum();
-    (stats, dropped)
 }

@@ -2,7 +2,7 @@
 //! what is posted to `/observation/ingest` and answers queries about it;
 //! SIGTERM stops it cleanly.
 
-mod support;
+use crate::support;
 
 use serde_json::json;
 

@@ -1,7 +1,7 @@
 //! `event-center serve --api-key KEY` answers only requests carrying the
 //! key: none or a wrong one gets 401.
 
-mod support;
+use crate::support;
 
 use serde_json::json;
 

@@ -1,7 +1,7 @@
 //! Importing the same JSONL file twice stores each event once: the second
 //! import counts them all as already stored.
 
-mod support;
+use crate::support;
 
 #[test]
 fn importing_a_file_again_stores_nothing_twice() {

@@ -4,7 +4,7 @@
 //! machine), so binding it fails and no test server ever listens outside
 //! 127.0.0.1.
 
-mod support;
+use crate::support;
 
 #[test]
 fn serve_on_a_non_loopback_host_without_a_key_warns() {

@@ -3,9 +3,9 @@
 //! every event published before, during and between the two runs is
 //! stored, and nothing the first run took is delivered to the second.
 
-#[path = "../../tests/it/support/nats_server.rs"]
-mod nats_server;
-mod support;
+use crate::support;
+
+use event_center_test_support::nats_server;
 
 use std::collections::BTreeSet;
 use std::ops::Range;

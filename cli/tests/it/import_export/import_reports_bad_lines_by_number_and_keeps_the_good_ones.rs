@@ -2,7 +2,7 @@
 //! batches), says a cut-short last line is one, stores every good line,
 //! and exits non-zero with a one-line summary.
 
-mod support;
+use crate::support;
 
 #[test]
 fn import_reports_bad_lines_by_number_and_keeps_the_good_ones() {

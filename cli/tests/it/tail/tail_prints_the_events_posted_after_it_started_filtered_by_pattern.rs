@@ -2,7 +2,7 @@
 //! server after it connected, only for types the pattern matches, without
 //! color when standard output is not a terminal.
 
-mod support;
+use crate::support;
 
 use serde_json::json;
 

@@ -1,7 +1,7 @@
 //! `event-center serve` masks the values of secret-looking keys before it
 //! stores an event; `--no-redact` stores them as sent.
 
-mod support;
+use crate::support;
 
 use serde_json::json;
 

@@ -1,7 +1,7 @@
 //! `event-center tail` started before its server keeps retrying (saying
 //! so) and follows the server's events once it is up.
 
-mod support;
+use crate::support;
 
 use serde_json::json;
 

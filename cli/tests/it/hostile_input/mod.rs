@@ -3,9 +3,6 @@
 //! a store in a directory the tool may not write, and edge events taken
 //! through export, import and export again.
 
-#[path = "../support/mod.rs"]
-mod support;
-
 mod export_read_only;
 mod import_errors;
 mod round_trip;

@@ -4,7 +4,7 @@
 //! model and tool runs, a failed tool run with its error event, model
 //! deltas, and the `tool.*` twins of the action loop.
 
-mod support;
+use crate::support;
 
 use serde_json::Value;
 

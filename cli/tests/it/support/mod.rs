@@ -2,6 +2,8 @@
 //! line on threads, every wait bounded, the process killed on drop; and the
 //! HTTP requests the tests make to a server.
 
+// Also included by path by the producer test (its own binary), which
+// uses a part of it.
 #![allow(dead_code)]
 
 use std::io::{BufRead, BufReader, Read};
