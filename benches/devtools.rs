@@ -24,8 +24,7 @@
 //!
 //! Run: `cargo bench --features devtools-client --bench devtools`.
 
-#[path = "../tests/devtools_server/mod.rs"]
-mod devtools_server;
+use event_center_test_support::devtools_server;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};

@@ -21,8 +21,7 @@
 //!
 //! Run: `cargo bench --features server --bench server`.
 
-#[path = "../tests/devtools_server/mod.rs"]
-mod devtools_server;
+use event_center_test_support::devtools_server;
 
 use std::io::{BufRead, BufReader};
 use std::sync::mpsc;

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Headless Chromium and its WebDriver for the viewer's browser tests
-# (tests/*viewer*.rs): Debian's `chromium` and `chromium-driver`, installed
-# with apt-get when /usr/bin/chromium or /usr/bin/chromedriver is missing.
+# (tests/it/viewer, tests/it/server_security): Debian's `chromium` and
+# `chromium-driver`, installed with apt-get when /usr/bin/chromium or
+# /usr/bin/chromedriver is missing.
 #
 #   bash scripts/chromium.sh    # idempotent; uses sudo only when not root
 set -euo pipefail

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # curl, for the test that talks to the observation server as a person would
-# (tests/server_security/origins.rs): Debian's `curl`, installed with apt-get
+# (tests/it/server_security/origins.rs): Debian's `curl`, installed with apt-get
 # when missing.
 #
 #   bash scripts/curl.sh    # idempotent; uses sudo only when not root

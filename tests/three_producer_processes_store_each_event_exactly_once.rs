@@ -8,14 +8,14 @@
 //! with `NATS_PRODUCER_URL` set; then its main is a producer, which prints
 //! its sink's numbers as one JSON line.
 
-mod nats_server;
-
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use event_center::{Event, EventId, NatsSource};
-use nats_server::{producer_event_id, NatsServer, ProducerProcess};
+use event_center_test_support::nats_server::{
+    self, producer_event_id, NatsServer, ProducerProcess,
+};
 use serde_json::{json, Value};
 
 const PRODUCERS: u64 = 3;
@@ -53,7 +53,7 @@ fn produce(url: &str, producer: u64) {
         })
         .collect();
     let started = Instant::now();
-    let (stats, dropped) = nats_server::publish(url, PREFIX, STREAM, &events, REPUBLISHED as usize);
+    let (stats, dropped) = publish(url, PREFIX, STREAM, &events, REPUBLISHED as usize);
     let line = json!({
         "seconds": started.elapsed().as_secs_f64(),
         "accepted": stats.accepted,
@@ -157,4 +157,34 @@ fn three_producer_processes_store_each_event_exactly_once() {
         consumed_in.as_secs_f64(),
         total as f64 / consumed_in.as_secs_f64(),
     );
+}
+
+// Not in the test-support crate, which does not depend on event-center.
+/// Publishes `events` through a `NatsSink` (a blocking background queue)
+/// to `prefix` in `stream`, then the first `republished` of them again with
+/// the same ids, as a retry would; returns the sink's numbers once it shut
+/// down, and how many events the center dropped.
+pub fn publish(
+    url: &str,
+    prefix: &str,
+    stream: &str,
+    events: &[event_center::Event],
+    republished: usize,
+) -> (event_center::NatsSinkStats, u64) {
+    use event_center::{Delivery, EventCenter, NatsSink, Overflow};
+    let center = EventCenter::new();
+    let guard = NatsSink::builder(url)
+        .with_prefix(prefix)
+        .with_stream(stream)
+        .with_delivery(Delivery::background(65_536, Overflow::Block))
+        .build()
+        .expect("the sink connects")
+        .register(&center, "nats")
+        .expect("the sink registers");
+    for event in events.iter().chain(&events[..republished]) {
+        center.emit_event(event.clone());
+    }
+    let stats = guard.shutdown(Duration::from_secs(60));
+    let dropped = center.stats().hooks.iter().map(|h| h.dropped.total()).sum();
+    (stats, dropped)
 }

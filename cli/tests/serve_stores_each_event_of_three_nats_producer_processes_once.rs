@@ -6,15 +6,14 @@
 //! A `harness = false` test: run with `NATS_PRODUCER_URL` set, its main is
 //! a producer (this binary, re-executed by the test).
 
-#[path = "../../tests/nats_server/mod.rs"]
-mod nats_server;
+#[path = "it/support/mod.rs"]
 mod support;
 
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
 use event_center::{Event, EventId, RunContext};
-use nats_server::{producer_event_id, ProducerProcess};
+use event_center_test_support::nats_server::{self, producer_event_id, ProducerProcess};
 use serde_json::json;
 
 const PRODUCERS: u64 = 3;
@@ -47,7 +46,7 @@ fn produce(url: &str, producer: u64) {
         })
         .collect();
     let again = if producer == 0 { REPUBLISHED } else { 0 };
-    let (stats, _) = nats_server::publish(url, PREFIX, STREAM, &events, again);
+    let (stats, _) = publish(url, PREFIX, STREAM, &events, again);
     assert_eq!((stats.lost, stats.pending), (0, 0), "{stats:?}");
 }
 
@@ -103,4 +102,34 @@ fn serve_stores_each_event_of_three_nats_producer_processes_once() {
         .flat_map(|p| (0..PER_PRODUCER).map(move |i| producer_event_id(p, i)))
         .collect();
     assert_eq!(distinct, expected);
+}
+
+// Not in the test-support crate, which does not depend on event-center.
+/// Publishes `events` through a `NatsSink` (a blocking background queue)
+/// to `prefix` in `stream`, then the first `republished` of them again with
+/// the same ids, as a retry would; returns the sink's numbers once it shut
+/// down, and how many events the center dropped.
+pub fn publish(
+    url: &str,
+    prefix: &str,
+    stream: &str,
+    events: &[event_center::Event],
+    republished: usize,
+) -> (event_center::NatsSinkStats, u64) {
+    use event_center::{Delivery, EventCenter, NatsSink, Overflow};
+    let center = EventCenter::new();
+    let guard = NatsSink::builder(url)
+        .with_prefix(prefix)
+        .with_stream(stream)
+        .with_delivery(Delivery::background(65_536, Overflow::Block))
+        .build()
+        .expect("the sink connects")
+        .register(&center, "nats")
+        .expect("the sink registers");
+    for event in events.iter().chain(&events[..republished]) {
+        center.emit_event(event.clone());
+    }
+    let stats = guard.shutdown(Duration::from_secs(60));
+    let dropped = center.stats().hooks.iter().map(|h| h.dropped.total()).sum();
+    (stats, dropped)
 }

@@ -1,0 +1,1 @@
+mod demo_with_events_stores_a_run_tree_with_a_failure_and_tool_twins;

@@ -1,0 +1,3 @@
+mod import_reports_bad_lines_by_number_and_keeps_the_good_ones;
+mod import_then_export_round_trips_the_events;
+mod importing_a_file_again_stores_nothing_twice;

@@ -1,0 +1,1 @@
+mod a_restarted_serve_resumes_its_nats_durable_without_loss;

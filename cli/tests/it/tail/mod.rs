@@ -1,0 +1,2 @@
+mod tail_prints_the_events_posted_after_it_started_filtered_by_pattern;
+mod tail_reconnects_until_the_server_is_up;

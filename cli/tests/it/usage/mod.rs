@@ -1,0 +1,1 @@
+mod bad_input_exits_non_zero_with_a_one_line_error;

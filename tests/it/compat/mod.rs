@@ -1,0 +1,2 @@
+mod action_loop_events_are_mirrored_as_tool_twins;
+mod agently_vectors_round_trip;

@@ -1,0 +1,3 @@
+mod dict_emit_reports_the_bad_field;
+mod event_timestamps_follow_the_system_clock;
+mod every_event_gets_a_strictly_increasing_seq;

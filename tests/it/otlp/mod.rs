@@ -1,0 +1,4 @@
+mod an_unreachable_otlp_collector_is_counted_and_reported_not_panicked;
+mod otlp_exports_each_action_once_not_its_tool_twin;
+mod otlp_log_records_carry_the_event_run_and_genai_attributes;
+mod otlp_runs_become_spans_whose_parents_follow_run_lineage;

@@ -1,0 +1,3 @@
+mod invalid_patterns_are_rejected_with_a_clear_message;
+mod legacy_aliases_match_both_ways;
+mod pattern_matcher_agrees_with_a_reference;

@@ -1,0 +1,2 @@
+mod oversized_strings_are_truncated_with_a_visible_marker;
+mod secret_values_are_redacted_before_any_hook_sees_them;

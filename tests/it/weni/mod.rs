@@ -1,0 +1,3 @@
+mod a_datalake_batch_drops_only_the_bad_record_and_counts_it;
+mod datalake_records_carry_utc_dates_whatever_the_time_zone;
+mod datalake_validation_reports_every_violation_at_once;
