@@ -1,0 +1,323 @@
+//! The exporter itself: the hook that hands events to the SDK's batch
+//! processors, and its shutdown and failure reporting.
+
+use std::fmt;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use opentelemetry::trace::Status;
+use opentelemetry::InstrumentationScope;
+use opentelemetry_sdk::error::OTelSdkResult;
+use opentelemetry_sdk::logs::{SdkLogger, SdkLoggerProvider};
+use opentelemetry_sdk::trace::{BatchSpanProcessor, SpanProcessor};
+
+use super::error::{OtlpError, OtlpErrorKind};
+use super::guard::OtlpGuard;
+use super::records::GenAi;
+use super::spans::{OpenRun, Runs};
+use super::transport::Failures;
+use super::{lock, OtlpExporterBuilder};
+use crate::center::{EventCenter, RegisterError};
+use crate::delivery::{Delivery, HookOptions, Overflow, DEFAULT_CAPACITY};
+use crate::event::Event;
+use crate::hook::{Hook, HookResult};
+
+/// The name [`OtlpExporter::register`] registers the hook under.
+const HOOK_NAME: &str = "otlp";
+
+/// An [`EventCenter`] hook that exports events to an OpenTelemetry collector
+/// over OTLP/HTTP (protobuf).
+///
+/// Each event becomes a **log record**: its timestamp, a severity from its
+/// level, the message (or the event type) as body, and attributes:
+///
+/// | attribute | from |
+/// | --- | --- |
+/// | `event_center.event_type`, `event_center.event_id`, `event_center.source`, `event_center.seq` | the event |
+/// | `event_center.payload`, `event_center.meta` | the payload and meta, as JSON text (exact, any shape) |
+/// | `exception.type`, `exception.message` | the event's error |
+/// | `event_center.run_id`, `.run_kind`, `.parent_run_id`, `.root_run_id`, `.session_id`, `.agent_id`, `.agent_name`, `.response_id`, `.execution_id` | the run, its real ids |
+/// | `gen_ai.conversation.id`, `gen_ai.agent.name`, `gen_ai.agent.id`, `gen_ai.response.id` | the run's session, agent and response ids |
+/// | `gen_ai.request.model` | the payload's `request_model`, `model` or `model_name` |
+/// | `gen_ai.response.model` | the payload's `response_model`; for a `model.*` completion event (`completed`, `responded`, `response`, `done`) also `model` or `model_name` |
+/// | `gen_ai.usage.input_tokens`, `gen_ai.usage.output_tokens` | `input_tokens` or `prompt_tokens`, `output_tokens` or `completion_tokens`, in the payload or its `usage` or `token_usage` object |
+/// | `gen_ai.operation.name` | `chat` for `model.*` events, `execute_tool` for `tool.*` events |
+///
+/// The record's trace context follows the run lineage: the **trace id** is
+/// the `root_run_id` (used as is when it is 32 hex digits, as generated run
+/// ids are; otherwise a stable hash of it) and the **span id** comes from
+/// the `run_id` (its low 16 hex digits, or a stable hash), so records attach
+/// to their run's span.
+///
+/// Each run becomes a **span** (unless
+/// [`with_spans(false)`](OtlpExporterBuilder::with_spans)): it starts at the
+/// run's first event and ends at the first event of that run whose type's
+/// last dotted segment is a terminal one (`completed`, `failed`, `finished`,
+/// `cancelled`, `canceled`, `ended`; see
+/// [`with_span_end_suffixes`](OtlpExporterBuilder::with_span_end_suffixes)),
+/// or, for runs still open, at [`shutdown`](OtlpExporter::shutdown), ending
+/// at the run's last event. Its name is the run kind, its parent span the
+/// `parent_run_id`'s, its status an error when the ending event is an error
+/// (level ERROR or above, an `error`, or a `failed` type); it carries the
+/// run's real ids and the GenAI attributes last seen on its events. A later
+/// event of an ended run is still exported as a log record of that span.
+///
+/// Compatibility twins (`tool.*` mirrors of `action.*` events, see
+/// [`Event::is_compat_twin`]) are skipped unless
+/// [`with_compat_twins(true)`](OtlpExporterBuilder::with_compat_twins).
+///
+/// Register it with [`register`](OtlpExporter::register): a background queue,
+/// never the emit path. Export failures (an unreachable collector, an error
+/// status) are returned as an [`OtlpError`] by the hook's next call, so the
+/// center counts them ([`HookStats::failed`](crate::HookStats::failed)) and
+/// reports `event_center.hook_failed`; the emitter goes on. Records wait in
+/// the SDK's batch queue (see
+/// [`with_batch_sizes`](OtlpExporterBuilder::with_batch_sizes)) and are
+/// sent every [`with_batch_delay`](OtlpExporterBuilder::with_batch_delay),
+/// when a batch is full, and on flush.
+///
+/// The `otlp` feature needs Rust 1.85 or newer (the protobuf types under
+/// `opentelemetry-otlp` 0.33 use prost 0.14); the rest of the crate keeps
+/// its own minimum.
+///
+/// ```no_run
+/// use std::time::Duration;
+/// use event_center::{EventCenter, OtlpExporter, RunContext};
+///
+/// let center = EventCenter::new();
+/// let guard = OtlpExporter::builder()
+///     .with_endpoint("http://localhost:4318")
+///     .with_service_name("travel-agent")
+///     .build()?
+///     .register(&center)?;
+///
+/// let run = RunContext::new("agent_execution").with_session_id("conversation-1");
+/// center.emitter("Agent").with_run(run).emit("agent.started").send();
+///
+/// guard.shutdown()?; // delivers what is queued, ends open spans, sends the rest
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone)]
+pub struct OtlpExporter {
+    pub(super) inner: Arc<Inner>,
+}
+
+impl fmt::Debug for OtlpExporter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OtlpExporter")
+            .field("endpoint", &self.inner.endpoint)
+            .field("spans", &self.inner.spans.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+pub(super) struct Inner {
+    pub(super) endpoint: String,
+    pub(super) logger: SdkLogger,
+    pub(super) logs: SdkLoggerProvider,
+    pub(super) spans: Option<BatchSpanProcessor>,
+    pub(super) scope: InstrumentationScope,
+    pub(super) runs: Mutex<Runs>,
+    pub(super) failures: Arc<Failures>,
+    pub(super) compat_twins: bool,
+    pub(super) end_suffixes: Vec<String>,
+    pub(super) shut_down: AtomicBool,
+}
+
+impl OtlpExporter {
+    /// A builder with the defaults: the endpoint from
+    /// `OTEL_EXPORTER_OTLP_ENDPOINT` or `http://localhost:4318`, service name
+    /// `event-center`, runs as spans, batches sent every second.
+    ///
+    /// ```
+    /// let exporter = event_center::OtlpExporter::builder()
+    ///     .with_endpoint("http://127.0.0.1:4318")
+    ///     .build()
+    ///     .unwrap();
+    /// assert_eq!(exporter.endpoint(), "http://127.0.0.1:4318");
+    /// ```
+    pub fn builder() -> OtlpExporterBuilder {
+        OtlpExporterBuilder::new()
+    }
+
+    /// The options [`register`](OtlpExporter::register) uses: a background
+    /// queue of [`DEFAULT_CAPACITY`] events that drops the oldest when full,
+    /// so a slow collector never slows the emitter. For registering the
+    /// exporter by hand under another name or pattern.
+    ///
+    /// ```
+    /// use event_center::{Delivery, EventCenter, OtlpExporter};
+    ///
+    /// assert!(matches!(OtlpExporter::hook_options().delivery(), Delivery::Background { .. }));
+    /// let center = EventCenter::new();
+    /// let exporter = OtlpExporter::builder().with_endpoint("http://127.0.0.1:4318").build().unwrap();
+    /// center
+    ///     .register_hook_with("otel-models", "model.*", OtlpExporter::hook_options(), exporter.clone())
+    ///     .unwrap();
+    /// ```
+    pub fn hook_options() -> HookOptions {
+        HookOptions::new()
+            .with_delivery(Delivery::background(DEFAULT_CAPACITY, Overflow::DropOldest))
+    }
+
+    /// Registers the exporter on `center` as hook `otlp` for every event
+    /// (`*`), with [`hook_options`](OtlpExporter::hook_options), and returns
+    /// the guard that flushes and shuts it down.
+    ///
+    /// ```
+    /// use event_center::{EventCenter, OtlpExporter};
+    ///
+    /// let center = EventCenter::new();
+    /// let exporter = OtlpExporter::builder().with_endpoint("http://127.0.0.1:4318").build().unwrap();
+    /// let guard = exporter.register(&center).unwrap();
+    /// assert_eq!(center.hook_names(), vec!["otlp".to_string()]);
+    /// drop(guard); // nothing was emitted, so nothing is sent
+    /// assert!(center.hook_names().is_empty());
+    /// ```
+    pub fn register(self, center: &EventCenter) -> Result<OtlpGuard, RegisterError> {
+        center.register_hook_with(HOOK_NAME, "*", Self::hook_options(), self.clone())?;
+        Ok(OtlpGuard {
+            center: center.clone(),
+            name: HOOK_NAME.to_owned(),
+            exporter: self,
+            timeout: Duration::from_secs(10),
+            done: false,
+        })
+    }
+
+    /// The collector's base URL (without `/v1/logs` or `/v1/traces`).
+    ///
+    /// ```
+    /// let exporter = event_center::OtlpExporter::builder()
+    ///     .with_endpoint("http://127.0.0.1:4318/")
+    ///     .build()
+    ///     .unwrap();
+    /// assert_eq!(exporter.endpoint(), "http://127.0.0.1:4318");
+    /// ```
+    pub fn endpoint(&self) -> &str {
+        &self.inner.endpoint
+    }
+
+    /// Sends the log records and ended spans handed over so far, and
+    /// returns the export failures not reported yet. Open runs stay open.
+    /// Events still in the hook's queue are not waited for: use
+    /// [`OtlpGuard::flush`] (or [`EventCenter::flush`] first).
+    ///
+    /// ```no_run
+    /// # let exporter = event_center::OtlpExporter::builder().build().unwrap();
+    /// if let Err(error) = exporter.flush() {
+    ///     eprintln!("{error}");
+    /// }
+    /// ```
+    pub fn flush(&self) -> Result<(), OtlpError> {
+        let logs = self.inner.logs.force_flush();
+        let spans = match &self.inner.spans {
+            Some(spans) => spans.force_flush(),
+            None => Ok(()),
+        };
+        self.inner.result_after(logs.and(spans))
+    }
+
+    /// Ends every open run's span at its last event, sends everything, and
+    /// stops the exporter's threads; events handed over afterwards are
+    /// refused with an error. Returns the failures not reported yet. Called
+    /// by [`OtlpGuard`] and when the last handle is dropped; a second call
+    /// does nothing.
+    ///
+    /// ```no_run
+    /// # let exporter = event_center::OtlpExporter::builder().build().unwrap();
+    /// exporter.shutdown()?;
+    /// # Ok::<(), event_center::OtlpError>(())
+    /// ```
+    pub fn shutdown(&self) -> Result<(), OtlpError> {
+        self.inner.shutdown()
+    }
+}
+
+impl Hook for OtlpExporter {
+    fn on_event(&self, event: &Arc<Event>) -> HookResult {
+        let inner = &*self.inner;
+        if inner.shut_down.load(Ordering::Acquire) {
+            return Err(OtlpError::new(
+                OtlpErrorKind::ShutDown,
+                format!(
+                    "the OTLP exporter for {} is shut down, so event {} was not exported: \
+                     unregister the hook before shutting the exporter down",
+                    inner.endpoint, event.event_type
+                ),
+            )
+            .into());
+        }
+        if event.is_compat_twin() && !inner.compat_twins {
+            return inner.pending_failures().map_err(Into::into);
+        }
+        let genai = GenAi::of(event);
+        inner.emit_log(event, &genai);
+        if let (Some(spans), Some(run)) = (&inner.spans, &event.run) {
+            if let Some(span) = inner.track_run(run, event, genai) {
+                spans.on_end(span);
+            }
+        }
+        inner.pending_failures().map_err(Into::into)
+    }
+}
+
+impl Inner {
+    fn shutdown(&self) -> Result<(), OtlpError> {
+        if self.shut_down.swap(true, Ordering::AcqRel) {
+            return Ok(());
+        }
+        let open: Vec<OpenRun> = {
+            let mut runs = lock(&self.runs);
+            let mut open: Vec<OpenRun> = runs.open.drain().map(|(_, run)| run).collect();
+            open.sort_by_key(|run| run.start);
+            open
+        };
+        let spans = match &self.spans {
+            Some(spans) => {
+                for run in open {
+                    spans.on_end(self.span_of(run, Status::Unset));
+                }
+                spans.shutdown()
+            }
+            None => Ok(()),
+        };
+        let logs = self.logs.shutdown();
+        self.result_after(logs.and(spans))
+    }
+
+    /// The failures noted by the exporters, else `sdk`'s own error.
+    fn result_after(&self, sdk: OTelSdkResult) -> Result<(), OtlpError> {
+        self.pending_failures()?;
+        sdk.map_err(|error| {
+            OtlpError::new(
+                OtlpErrorKind::Export,
+                format!(
+                    "flushing the OTLP export to {} failed: {error}",
+                    self.endpoint
+                ),
+            )
+        })
+    }
+
+    fn pending_failures(&self) -> Result<(), OtlpError> {
+        match self.failures.take() {
+            Some(message) => Err(OtlpError::new(
+                OtlpErrorKind::Export,
+                format!(
+                    "{message}; check that an OpenTelemetry collector accepts OTLP/HTTP at {} \
+                     (usually port 4318)",
+                    self.endpoint
+                ),
+            )),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        let _ = self.shutdown();
+    }
+}
