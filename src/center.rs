@@ -9,10 +9,11 @@ use serde_json::Value;
 
 use crate::compat::Compat;
 use crate::delivery::{Delivery, HookOptions};
-use crate::dispatch::{deliver, deliver_async, DropReason, HookEntry};
+use crate::dispatch::{deliver, deliver_async};
 use crate::emitter::Emitter;
 use crate::event::{Event, EventError};
 use crate::hook::{HookFn, IntoAsyncHook, IntoHook};
+use crate::hook_entry::{DropReason, HookEntry};
 use crate::pattern::{PatternError, PatternSet, Patterns};
 use crate::redact::{Redaction, SizeLimit};
 use crate::registry::Resolved;

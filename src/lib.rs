@@ -140,6 +140,7 @@ mod dispatch;
 mod emitter;
 mod event;
 mod hook;
+mod hook_entry;
 mod integrations;
 mod pattern;
 mod redact;
