@@ -9,10 +9,11 @@ use serde_json::Value;
 
 use crate::compat::Compat;
 use crate::delivery::{Delivery, HookOptions};
-use crate::dispatch::{deliver, deliver_async, DropReason, HookEntry};
+use crate::dispatch::{deliver, deliver_async};
 use crate::emitter::Emitter;
 use crate::event::{Event, EventError};
 use crate::hook::{HookFn, IntoAsyncHook, IntoHook};
+use crate::hook_entry::{DropReason, HookEntry};
 use crate::pattern::{PatternError, PatternSet, Patterns};
 use crate::redact::{Redaction, SizeLimit};
 use crate::registry::Resolved;
@@ -57,7 +58,7 @@ pub(crate) struct Inner {
     /// flush and shutdown wait for them and count them.
     retired: Mutex<Vec<Arc<HookEntry>>>,
     /// Which Rust type each typed event type string stands for.
-    pub(crate) typed: crate::integrations::typed::TypedRegistry,
+    pub(crate) typed: crate::typed::TypedRegistry,
 }
 
 impl Inner {
@@ -524,7 +525,7 @@ impl EventCenter {
     pub fn emit_event(&self, event: Event) {
         let inner = &self.inner;
         let event_type = event.event_type.clone();
-        let capture = crate::integrations::capture::active(inner);
+        let capture = crate::capture::active(inner);
         let mut unsent = Some(event);
         inner.registry.if_listened(&event_type, |resolved| {
             let mut event = unsent.take().expect("called once");
@@ -550,7 +551,7 @@ impl EventCenter {
     /// ```
     pub async fn emit_event_async(&self, mut event: Event) {
         let inner = &self.inner;
-        let capture = crate::integrations::capture::active(inner);
+        let capture = crate::capture::active(inner);
         match inner.registry.listened(&event.event_type) {
             Some(resolved) => {
                 let raw = inner.seal(&mut event, &resolved);

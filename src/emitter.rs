@@ -5,10 +5,10 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
+use crate::capture;
 use crate::center::EventCenter;
 use crate::dispatch::{deliver, deliver_async};
 use crate::event::{empty_meta, now_millis, ErrorInfo, Event, EventId, JsonMap, Level};
-use crate::integrations::capture;
 use crate::run::{RunContext, TaskScope};
 use crate::text::SharedStr;
 

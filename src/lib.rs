@@ -129,6 +129,7 @@
 #![deny(missing_docs)]
 #![warn(rust_2018_idioms, unreachable_pub)]
 
+mod capture;
 mod center;
 mod coalesce;
 mod compat;
@@ -139,6 +140,7 @@ mod dispatch;
 mod emitter;
 mod event;
 mod hook;
+mod hook_entry;
 mod integrations;
 mod pattern;
 mod redact;
@@ -147,8 +149,10 @@ mod run;
 mod sinks;
 mod sync;
 mod text;
+mod typed;
 mod worker;
 
+pub use capture::Captured;
 pub use center::{
     global, CenterStats, Dropped, EventCenter, EventCenterBuilder, FlushReport, HookStats,
     RegisterError, RegisterErrorKind,
@@ -164,12 +168,10 @@ pub use event::{
 pub use hook::{
     AsyncHook, BoxError, BoxFuture, Hook, HookOutput, HookResult, IntoAsyncHook, IntoHook,
 };
-pub use integrations::capture::Captured;
 pub use integrations::decision::{
     DecisionError, DecisionErrorKind, DecisionPoint, Decisions, ErrorDisposition, Qualification,
     Trigger, TurnEnd, VerdictAnswer,
 };
-pub use integrations::typed::{TypedError, TypedErrorKind, TypedEvent};
 #[cfg(feature = "wayfound")]
 pub use integrations::wayfound::{
     AppendSessionBody, CreateSessionBody, SizeBudget, Transcript, TranscriptEntry, TranscriptKind,
@@ -201,6 +203,7 @@ pub use sinks::otlp::{OtlpError, OtlpErrorKind, OtlpExporter, OtlpExporterBuilde
 #[cfg(feature = "tracing")]
 pub use sinks::tracing_bridge::{EventCenterLayer, TracingHook};
 pub use text::SharedStr;
+pub use typed::{TypedError, TypedErrorKind, TypedEvent};
 // --- server re-exports (feature server) ---
 #[cfg(feature = "server")]
 #[doc(hidden)]

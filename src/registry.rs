@@ -13,7 +13,7 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use crate::compat::Compat;
-use crate::dispatch::HookEntry;
+use crate::hook_entry::HookEntry;
 use crate::sync::{thread_local, ArcSwap, AtomicU64, Mutex, MutexGuard};
 use crate::text::SharedStr;
 

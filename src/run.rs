@@ -8,10 +8,10 @@ use std::sync::Arc;
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
 
+use crate::capture::{CaptureBuffer, Polling};
 use crate::event::{
     into_object, now_millis, take_object, take_string, EventError, EventId, JsonMap,
 };
-use crate::integrations::capture::{CaptureBuffer, Polling};
 
 /// Where an event sits in the tree of runs: an agent execution, the model
 /// requests and tool calls inside it, the workflows they start.

@@ -13,9 +13,10 @@ use tokio::sync::oneshot;
 use crate::center::Inner;
 use crate::coalesce::{Coalescer, Step, Summary};
 use crate::delivery::{Delivery, Overflow};
-use crate::dispatch::{call_on_worker, report_drops, settle, DropReason, Due, HookShared};
+use crate::dispatch::{call_on_worker, report_drops, settle};
 use crate::event::Event;
 use crate::hook::HookFn;
+use crate::hook_entry::{DropReason, Due, HookShared};
 use crate::sync::{AtomicBool, Condvar, Mutex, MutexGuard};
 
 #[cfg(all(test, event_center_loom))]

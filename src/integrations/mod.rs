@@ -1,11 +1,14 @@
-//! Other agent platforms' event models, built on the center: scoped capture
-//! (Weni), typed events (Smallest.ai Atoms), decision hooks (Minded) and
-//! session transcripts (Wayfound). One module per concept; the ones that are
-//! mappings to one platform's records sit behind that platform's feature.
+//! Other agent platforms' event models, built on the center: decision hooks
+//! (Minded), session transcripts (Wayfound) and Datalake records (Weni). One
+//! module per concept; the ones that are mappings to one platform's records
+//! sit behind that platform's feature. Scoped capture (Weni) and typed events
+//! (Smallest.ai Atoms) are on every emit path, so they are core modules:
+//! `crate::capture` and `crate::typed`.
 
-pub(crate) mod capture;
+/// The old path of `crate::capture`, still used by the tracing bridge.
+#[cfg(feature = "tracing")]
+pub(crate) use crate::capture;
 pub(crate) mod decision;
-pub(crate) mod typed;
 #[cfg(feature = "wayfound")]
 pub(crate) mod wayfound;
 #[cfg(feature = "weni")]

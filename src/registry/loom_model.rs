@@ -32,9 +32,9 @@ use loom::thread;
 use super::{Registry, Resolved};
 use crate::compat::Compat;
 use crate::delivery::HookOptions;
-use crate::dispatch::HookEntry;
 use crate::event::Event;
 use crate::hook::{Hook, HookFn, HookResult};
+use crate::hook_entry::HookEntry;
 use crate::pattern::PatternSet;
 use crate::text::SharedStr;
 

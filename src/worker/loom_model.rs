@@ -31,9 +31,10 @@ use loom::thread;
 
 use super::{Job, Offered, Worker};
 use crate::delivery::{Delivery, HookOptions, Overflow};
-use crate::dispatch::{drop_report, DropReason, Due, HookEntry, HookShared};
+use crate::dispatch::drop_report;
 use crate::event::Event;
 use crate::hook::{Hook, HookFn, HookResult};
+use crate::hook_entry::{DropReason, Due, HookEntry, HookShared};
 use crate::pattern::PatternSet;
 use crate::text::SharedStr;
 

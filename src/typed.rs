@@ -18,12 +18,12 @@ use std::sync::{Arc, Mutex};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
+use crate::capture;
 use crate::center::{EventCenter, RegisterError};
 use crate::delivery::{Delivery, HookOptions};
 use crate::emitter::{Emit, Emitter};
 use crate::event::{ErrorInfo, Event, Level};
 use crate::hook::{AsyncHook, BoxFuture, Hook, HookResult};
-use crate::integrations::capture;
 use crate::text::SharedStr;
 
 /// The center's own namespace: no typed event may live in it.
