@@ -389,12 +389,14 @@ impl Redaction {
     }
 
     /// The mask that replaces secret values.
+    #[cfg(feature = "server")]
     pub(crate) fn mask(&self) -> &Value {
         &self.mask
     }
 
     /// How a key matches (the key test of [`redact`](Self::redact)), for
     /// callers that walk JSON text rather than [`Value`]s.
+    #[cfg(feature = "server")]
     pub(crate) fn key_class(&self, key: &str) -> Class {
         self.classify(key)
     }
