@@ -16,9 +16,9 @@ bash scripts/chromium.sh
 bash scripts/curl.sh
 
 # The attack tests measure the server's throughput and answer times under
-# load they make themselves: they run on their own, not beside other areas.
+# load they make themselves: they run one at a time, after the rest.
 cargo test --all-features --no-fail-fast -- --skip server_security::
-cargo test --all-features --test it -- server_security::
+cargo test --all-features --test it -- server_security:: --test-threads=1
 
 # The registry's publication protocol, model-checked under every interleaving
 # (its own target dir, so the normal build cache stays valid).
