@@ -2,20 +2,12 @@
 //! every other hook would swallow it, and the panic is reported as
 //! `event_center.hook_failed`.
 
-use std::sync::{Arc, Mutex};
-
-use event_center::{Decisions, ErrorDisposition, ErrorInfo, Event, EventCenter};
+use event_center::{Decisions, ErrorDisposition, ErrorInfo, EventCenter};
 
 #[test]
 fn a_panicking_disposition_hook_rethrows_and_is_reported() {
     let center = EventCenter::new();
-    let reports: Arc<Mutex<Vec<Event>>> = Arc::default();
-    let sink = reports.clone();
-    center
-        .register_hook("alerts", "event_center.hook_failed", move |e: &Event| {
-            sink.lock().unwrap().push(e.clone())
-        })
-        .unwrap();
+    let reports = crate::support::record(&center, "alerts", "event_center.hook_failed");
 
     let decisions = Decisions::new(&center);
     decisions

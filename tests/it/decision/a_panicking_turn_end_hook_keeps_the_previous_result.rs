@@ -3,19 +3,13 @@
 
 use std::sync::{Arc, Mutex};
 
-use event_center::{Decisions, Event, EventCenter, Trigger, TurnEnd};
+use event_center::{Decisions, EventCenter, Trigger, TurnEnd};
 use serde_json::json;
 
 #[test]
 fn a_panicking_turn_end_hook_keeps_the_previous_result() {
     let center = EventCenter::new();
-    let reports: Arc<Mutex<Vec<Event>>> = Arc::default();
-    let sink = reports.clone();
-    center
-        .register_hook("alerts", "event_center.hook_failed", move |e: &Event| {
-            sink.lock().unwrap().push(e.clone())
-        })
-        .unwrap();
+    let reports = crate::support::record(&center, "alerts", "event_center.hook_failed");
 
     let decisions = Decisions::new(&center);
     decisions

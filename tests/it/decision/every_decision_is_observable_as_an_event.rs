@@ -2,10 +2,8 @@
 //! event carrying the verdict, the deciding hooks, the hook count, the input
 //! and the current run.
 
-use std::sync::{Arc, Mutex};
-
 use event_center::{
-    DecisionPoint, Decisions, ErrorDisposition, ErrorInfo, Event, EventCenter, RunContext, Trigger,
+    DecisionPoint, Decisions, ErrorDisposition, ErrorInfo, EventCenter, RunContext, Trigger,
     TurnEnd,
 };
 use serde_json::json;
@@ -13,13 +11,7 @@ use serde_json::json;
 #[test]
 fn every_decision_is_observable_as_an_event() {
     let center = EventCenter::new();
-    let seen: Arc<Mutex<Vec<Event>>> = Arc::default();
-    let sink = seen.clone();
-    center
-        .register_hook("devtools", "decision.*", move |e: &Event| {
-            sink.lock().unwrap().push(e.clone())
-        })
-        .unwrap();
+    let seen = crate::support::record(&center, "devtools", "decision.*");
 
     let decisions = Decisions::new(&center);
     decisions

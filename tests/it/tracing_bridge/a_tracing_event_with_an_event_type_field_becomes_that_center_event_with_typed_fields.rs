@@ -1,6 +1,4 @@
-use std::sync::{Arc, Mutex};
-
-use event_center::{Event, EventCenter, EventCenterLayer, Level};
+use event_center::{EventCenter, EventCenterLayer, Level};
 use serde_json::json;
 use tracing_subscriber::layer::SubscriberExt;
 
@@ -13,13 +11,7 @@ struct Card {
 #[test]
 fn a_tracing_event_with_an_event_type_field_becomes_that_center_event_with_typed_fields() {
     let center = EventCenter::new();
-    let seen: Arc<Mutex<Vec<Event>>> = Arc::default();
-    let sink = seen.clone();
-    center
-        .register_hook("orders", "order.*", move |e: &Event| {
-            sink.lock().unwrap().push(e.clone())
-        })
-        .unwrap();
+    let seen = crate::support::record(&center, "orders", "order.*");
 
     let layer = EventCenterLayer::new(&center).with_source("shop");
     tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {

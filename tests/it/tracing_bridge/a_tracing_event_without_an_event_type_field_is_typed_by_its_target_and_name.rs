@@ -1,18 +1,10 @@
-use std::sync::{Arc, Mutex};
-
-use event_center::{Event, EventCenter, EventCenterLayer, Level, Patterns};
+use event_center::{EventCenter, EventCenterLayer, Level, Patterns};
 use tracing_subscriber::layer::SubscriberExt;
 
 #[test]
 fn a_tracing_event_without_an_event_type_field_is_typed_by_its_target_and_name() {
     let center = EventCenter::new();
-    let seen: Arc<Mutex<Vec<Event>>> = Arc::default();
-    let sink = seen.clone();
-    center
-        .register_hook("all", Patterns::All, move |e: &Event| {
-            sink.lock().unwrap().push(e.clone())
-        })
-        .unwrap();
+    let seen = crate::support::record(&center, "all", Patterns::All);
 
     let layer = EventCenterLayer::new(&center);
     tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {

@@ -1,8 +1,7 @@
 use std::error::Error;
 use std::fmt;
-use std::sync::{Arc, Mutex};
 
-use event_center::{Event, EventCenter, EventCenterLayer};
+use event_center::{EventCenter, EventCenterLayer};
 use tracing_subscriber::layer::SubscriberExt;
 
 #[derive(Debug)]
@@ -23,13 +22,7 @@ impl Error for Outer {
 #[test]
 fn an_error_field_becomes_the_events_error_with_its_cause_chain() {
     let center = EventCenter::new();
-    let seen: Arc<Mutex<Vec<Event>>> = Arc::default();
-    let sink = seen.clone();
-    center
-        .register_hook("failures", "prompt.*", move |e: &Event| {
-            sink.lock().unwrap().push(e.clone())
-        })
-        .unwrap();
+    let seen = crate::support::record(&center, "failures", "prompt.*");
 
     let error = Outer(std::io::Error::new(
         std::io::ErrorKind::NotFound,

@@ -1,18 +1,10 @@
-use std::sync::{Arc, Mutex};
-
-use event_center::{Event, EventCenter, EventCenterLayer};
+use event_center::{EventCenter, EventCenterLayer};
 use tracing_subscriber::layer::SubscriberExt;
 
 #[test]
 fn nested_spans_become_run_lineage_with_parent_and_root() {
     let center = EventCenter::new();
-    let seen: Arc<Mutex<Vec<Event>>> = Arc::default();
-    let sink = seen.clone();
-    center
-        .register_hook("steps", "step.*", move |e: &Event| {
-            sink.lock().unwrap().push(e.clone())
-        })
-        .unwrap();
+    let seen = crate::support::record(&center, "steps", "step.*");
 
     let layer = EventCenterLayer::new(&center);
     tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {

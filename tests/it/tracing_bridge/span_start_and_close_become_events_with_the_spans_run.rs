@@ -1,18 +1,10 @@
-use std::sync::{Arc, Mutex};
-
-use event_center::{Event, EventCenter, EventCenterLayer, Level, Patterns};
+use event_center::{EventCenter, EventCenterLayer, Level, Patterns};
 use tracing_subscriber::layer::SubscriberExt;
 
 #[test]
 fn span_start_and_close_become_events_with_the_spans_run() {
     let center = EventCenter::new();
-    let seen: Arc<Mutex<Vec<Event>>> = Arc::default();
-    let sink = seen.clone();
-    center
-        .register_hook("all", Patterns::All, move |e: &Event| {
-            sink.lock().unwrap().push(e.clone())
-        })
-        .unwrap();
+    let seen = crate::support::record(&center, "all", Patterns::All);
 
     let layer = EventCenterLayer::new(&center).with_spans(true);
     tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {

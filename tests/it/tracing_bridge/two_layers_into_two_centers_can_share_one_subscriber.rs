@@ -4,14 +4,7 @@ use event_center::{Event, EventCenter, EventCenterLayer, Patterns};
 use tracing_subscriber::layer::SubscriberExt;
 
 fn recorded(center: &EventCenter) -> Arc<Mutex<Vec<Event>>> {
-    let seen: Arc<Mutex<Vec<Event>>> = Arc::default();
-    let sink = seen.clone();
-    center
-        .register_hook("all", Patterns::All, move |e: &Event| {
-            sink.lock().unwrap().push(e.clone())
-        })
-        .unwrap();
-    seen
+    crate::support::record(center, "all", Patterns::All)
 }
 
 #[test]

@@ -36,13 +36,7 @@ fn the_typed_hook_is_skipped_counted_and_reported() {
             sink.lock().unwrap().push(e.payload.clone())
         })
         .unwrap();
-    let reports: Arc<Mutex<Vec<Event>>> = Arc::default();
-    let sink = reports.clone();
-    center
-        .register_hook("failures", "event_center.hook_failed", move |e: &Event| {
-            sink.lock().unwrap().push(e.clone())
-        })
-        .unwrap();
+    let reports = crate::support::record(&center, "failures", "event_center.hook_failed");
 
     // A missing field, then a field of the wrong type.
     let missing = json!({"order_id": "A-17"});

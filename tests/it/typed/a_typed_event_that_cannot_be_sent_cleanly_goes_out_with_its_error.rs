@@ -31,14 +31,7 @@ impl TypedEvent for Shouting {
 }
 
 fn record(center: &EventCenter, pattern: &'static str) -> Arc<Mutex<Vec<Event>>> {
-    let seen: Arc<Mutex<Vec<Event>>> = Arc::default();
-    let sink = seen.clone();
-    center
-        .register_hook(pattern, pattern, move |e: &Event| {
-            sink.lock().unwrap().push(e.clone())
-        })
-        .unwrap();
-    seen
+    crate::support::record(center, pattern, pattern)
 }
 
 #[test]

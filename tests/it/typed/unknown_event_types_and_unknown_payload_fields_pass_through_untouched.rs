@@ -71,13 +71,7 @@ fn unknown_types_and_unknown_fields_pass_through() {
             sink.lock().unwrap().push((event.payload.clone(), order))
         })
         .unwrap();
-    let seen: Arc<Mutex<Vec<Event>>> = Arc::default();
-    let sink = seen.clone();
-    center
-        .register_hook("everything", "*", move |e: &Event| {
-            sink.lock().unwrap().push(e.clone())
-        })
-        .unwrap();
+    let seen = crate::support::record(&center, "everything", "*");
 
     let unknown = agently_event(
         "otherapp.thing.happened",
