@@ -20,7 +20,7 @@ use event_center::{
 use serde_json::{json, Value};
 
 use crate::error::CliError;
-use crate::{runtime, stop_signal};
+use crate::{runtime, StopSignal};
 
 /// Pauses of the live workload (none with `--events`).
 const DELTA_PAUSE: Duration = Duration::from_millis(40);
@@ -48,6 +48,8 @@ pub(crate) struct DemoArgs {
 }
 
 pub(crate) fn run(args: DemoArgs) -> Result<(), CliError> {
+    let runtime = runtime()?;
+    let signal = StopSignal::listen(&runtime)?;
     let mut builder = ObservationServer::builder().with_port(args.port);
     if let Some(dir) = &args.data_dir {
         builder = builder.with_data_dir(dir);
@@ -65,10 +67,9 @@ pub(crate) fn run(args: DemoArgs) -> Result<(), CliError> {
         .build()?
         .register(&center, "devtools")?;
     let stop = Arc::new(AtomicBool::new(false));
-    let runtime = runtime()?;
     let stopper = Arc::clone(&stop);
     runtime.spawn(async move {
-        stop_signal().await;
+        signal.wait().await;
         stopper.store(true, Ordering::SeqCst);
     });
 

@@ -29,6 +29,8 @@ pub(crate) enum CliError {
     },
     /// The async runtime (for signals and NATS) could not start.
     Runtime(io::Error),
+    /// Ctrl-C and SIGTERM could not be listened for.
+    Signal(io::Error),
     /// A flag value that parses but cannot be used.
     Usage(String),
     /// The command ran, but not everything it was given went through.
@@ -69,6 +71,10 @@ impl fmt::Display for CliError {
             CliError::Runtime(e) => write!(
                 f,
                 "cannot start the async runtime: {e}; the process is out of threads or memory"
+            ),
+            CliError::Signal(e) => write!(
+                f,
+                "cannot listen for Ctrl-C and SIGTERM: {e}; the process is out of file descriptors or memory"
             ),
             CliError::Usage(detail) | CliError::Incomplete(detail) => f.write_str(detail),
         }

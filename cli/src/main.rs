@@ -87,20 +87,43 @@ fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
         .map_err(CliError::Runtime)
 }
 
-/// Completes at Ctrl-C or SIGTERM.
-async fn stop_signal() {
+/// Ctrl-C and SIGTERM, listened for from the moment this is made.
+/// Commands make it before they print anything: a signal sent as soon as
+/// their first line shows then stops them cleanly, instead of killing them
+/// as the default action of a signal nobody listens for would.
+struct StopSignal {
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        if let Ok(mut term) = signal(SignalKind::terminate()) {
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                _ = term.recv() => {}
-            }
-            return;
+    interrupt: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    terminate: tokio::signal::unix::Signal,
+}
+
+impl StopSignal {
+    /// Starts listening, on `runtime`'s signal driver.
+    fn listen(runtime: &tokio::runtime::Runtime) -> Result<Self, CliError> {
+        let _context = runtime.enter();
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{signal, SignalKind};
+            Ok(StopSignal {
+                interrupt: signal(SignalKind::interrupt()).map_err(CliError::Signal)?,
+                terminate: signal(SignalKind::terminate()).map_err(CliError::Signal)?,
+            })
         }
+        #[cfg(not(unix))]
+        Ok(StopSignal {})
     }
-    let _ = tokio::signal::ctrl_c().await;
+
+    /// Completes at the first Ctrl-C or SIGTERM since [`StopSignal::listen`].
+    async fn wait(mut self) {
+        #[cfg(unix)]
+        tokio::select! {
+            _ = self.interrupt.recv() => {}
+            _ = self.terminate.recv() => {}
+        }
+        #[cfg(not(unix))]
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }
 
 fn main() -> ExitCode {

@@ -8,7 +8,7 @@ use event_center::{
 
 use crate::error::CliError;
 use crate::store::store_valid;
-use crate::{runtime, stop_signal, DataDir};
+use crate::{runtime, DataDir, StopSignal};
 
 /// `event-center serve`: the flags Agently DevTools' `start` has (`--host`,
 /// `--port`, `--api-key`), and the store's and NATS's.
@@ -115,6 +115,7 @@ pub(crate) fn run(args: ServeArgs) -> Result<(), CliError> {
     }
     let server = builder.build()?;
     let runtime = runtime()?;
+    let stop = StopSignal::listen(&runtime)?;
     // Connect to NATS before listening: a wrong URL fails at once.
     let source = match &args.nats {
         Some(url) => {
@@ -171,12 +172,12 @@ pub(crate) fn run(args: ServeArgs) -> Result<(), CliError> {
     match source {
         Some(source) => {
             let mut fan_in = FanIn::default();
-            let stats = runtime.block_on(source.run(stop_signal(), |events| {
+            let stats = runtime.block_on(source.run(stop.wait(), |events| {
                 std::future::ready(store_batch(&handle, events, &mut fan_in))
             }));
             print_fan_in(&stats, &fan_in);
         }
-        None => runtime.block_on(stop_signal()),
+        None => runtime.block_on(stop.wait()),
     }
     handle.shutdown();
     say!("event-center: stopped");

@@ -1,1 +1,2 @@
+mod demo_stopped_as_soon_as_it_shows_its_address_stops_cleanly;
 mod demo_with_events_stores_a_run_tree_with_a_failure_and_tool_twins;

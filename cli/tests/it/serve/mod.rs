@@ -2,3 +2,4 @@ mod serve_answers_healthz_and_stores_and_queries_ingested_events;
 mod serve_masks_secrets_unless_told_no_redact;
 mod serve_on_a_non_loopback_host_without_a_key_warns;
 mod serve_refuses_a_missing_or_wrong_api_key;
+mod serve_stopped_as_soon_as_it_shows_its_address_stops_cleanly;

@@ -30,7 +30,8 @@ fn serve_on_a_non_loopback_host_without_a_key_warns() {
     let (mut local, _url) = support::serve(dir.path(), &[]);
     local.wait_stdout("the end of the banner", |l| l.starts_with("Press Ctrl-C"));
     local.terminate();
-    assert!(local.wait_exit().success());
+    let status = local.wait_exit();
+    assert!(status.success(), "{status}\n{}", local.transcript());
     assert!(
         !local.err.iter().any(|l| l.contains("warning")),
         "{}",
