@@ -145,6 +145,37 @@ impl<'de> Deserialize<'de> for Entries<'de> {
     }
 }
 
+/// The `visit_*` methods of a visitor whose value has an `Other` variant
+/// holding the JSON type found: for every type the visitor does not read.
+macro_rules! other_types {
+    ($value:ident) => {
+        fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
+            Ok($value::Other("a string"))
+        }
+        fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+            Ok($value::Other("a boolean"))
+        }
+        fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+            Ok($value::Other("a number"))
+        }
+        fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+            Ok($value::Other("a number"))
+        }
+        fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+            Ok($value::Other("a number"))
+        }
+        fn visit_unit<E>(self) -> Result<Self::Value, E> {
+            Ok($value::Other("null"))
+        }
+    };
+}
+
+/// Skips an array's elements.
+fn skip_seq<'de, A: SeqAccess<'de>>(mut seq: A) -> Result<(), A::Error> {
+    while seq.next_element::<IgnoredAny>()?.is_some() {}
+    Ok(())
+}
+
 /// One element of `events`, read in the same pass as the list: an object's
 /// entries, or the JSON type of anything else.
 pub(crate) enum Element<'a> {
@@ -163,30 +194,87 @@ impl<'de> Deserialize<'de> for Element<'de> {
             fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
                 collect_entries(map).map(Element::Object)
             }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-                while seq.next_element::<IgnoredAny>()?.is_some() {}
-                Ok(Element::Other("an array"))
+            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
+                skip_seq(seq).map(|()| Element::Other("an array"))
             }
-            fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
-                Ok(Element::Other("a string"))
-            }
-            fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
-                Ok(Element::Other("a boolean"))
-            }
-            fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
-                Ok(Element::Other("a number"))
-            }
-            fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
-                Ok(Element::Other("a number"))
-            }
-            fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
-                Ok(Element::Other("a number"))
-            }
-            fn visit_unit<E>(self) -> Result<Self::Value, E> {
-                Ok(Element::Other("null"))
-            }
+            other_types!(Element);
         }
         deserializer.deserialize_any(ElementVisitor)
+    }
+}
+
+/// A body's `events`: its elements, read in the same pass as the body, or
+/// the JSON type found instead of a list.
+enum Events<'a> {
+    List(Vec<Element<'a>>),
+    Other(&'static str),
+}
+
+impl<'de> Deserialize<'de> for Events<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct EventsVisitor;
+        impl<'de> Visitor<'de> for EventsVisitor {
+            type Value = Events<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("any JSON value")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                let mut list = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(4096));
+                while let Some(element) = seq.next_element()? {
+                    list.push(element);
+                }
+                Ok(Events::List(list))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(Events::Other("an object"))
+            }
+            other_types!(Events);
+        }
+        deserializer.deserialize_any(EventsVisitor)
+    }
+}
+
+/// A value of a body's field: `events` read as [`Events`], the others kept
+/// as raw text.
+enum BodyField<'a> {
+    Events(Events<'a>),
+    Raw(&'a RawValue),
+}
+
+/// A request body read in one pass: its fields in order, or the JSON type
+/// found instead of an object.
+enum Body<'a> {
+    Object(Vec<(Cow<'a, str>, BodyField<'a>)>),
+    Other(&'static str),
+}
+
+impl<'de> Deserialize<'de> for Body<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct BodyVisitor;
+        impl<'de> Visitor<'de> for BodyVisitor {
+            type Value = Body<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut fields = Vec::new();
+                while let Some(key) = map.next_key::<BStr<'de>>()? {
+                    let value = if key.0 == "events" {
+                        BodyField::Events(map.next_value()?)
+                    } else {
+                        BodyField::Raw(map.next_value()?)
+                    };
+                    fields.push((key.0, value));
+                }
+                Ok(Body::Object(fields))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
+                skip_seq(seq).map(|()| Body::Other("an array"))
+            }
+            other_types!(Body);
+        }
+        deserializer.deserialize_any(BodyVisitor)
     }
 }
 
@@ -228,7 +316,7 @@ pub(crate) fn parse_body(body: &[u8], redaction: &Redaction) -> Result<Batch, Fi
             format!("the body is not UTF-8 text ({e}); send JSON encoded as UTF-8"),
         )
     })?;
-    let body: Element<'_> = serde_json::from_str(text).map_err(|e| {
+    let body: Body<'_> = serde_json::from_str(text).map_err(|e| {
         FieldError::new(
             "json_invalid",
             body_loc(),
@@ -236,8 +324,8 @@ pub(crate) fn parse_body(body: &[u8], redaction: &Redaction) -> Result<Batch, Fi
         )
     })?;
     let fields = match body {
-        Element::Object(fields) => fields,
-        Element::Other(found) => {
+        Body::Object(fields) => fields,
+        Body::Other(found) => {
             return Err(FieldError::new(
                 "model_attributes_type",
                 body_loc(),
@@ -247,28 +335,26 @@ pub(crate) fn parse_body(body: &[u8], redaction: &Redaction) -> Result<Batch, Fi
     };
     let mut defaults = Defaults::default();
     let mut events: Vec<Element<'_>> = Vec::new();
-    for (key, value) in fields.0 {
+    for (key, value) in fields {
         let loc = || vec![Loc::Key("body".to_owned()), Loc::Key(key.to_string())];
+        let value = match value {
+            BodyField::Events(Events::List(list)) => {
+                events = list;
+                continue;
+            }
+            BodyField::Events(Events::Other(found)) => {
+                return Err(FieldError::new(
+                    "list_type",
+                    loc(),
+                    format!("`events` must be a list of events, found {found}"),
+                ))
+            }
+            BodyField::Raw(value) => value,
+        };
         let slot = match &*key {
             "app_id" => &mut defaults.app_id,
             "group_id" => &mut defaults.group_id,
             "environment" => &mut defaults.environment,
-            "events" => {
-                if !value.get().starts_with('[') {
-                    return Err(FieldError::new(
-                        "list_type",
-                        loc(),
-                        format!(
-                            "`events` must be a list of events, found {}",
-                            raw_type(value)
-                        ),
-                    ));
-                }
-                events = serde_json::from_str(value.get()).map_err(|e| {
-                    FieldError::new("list_type", loc(), format!("`events` is not a list: {e}"))
-                })?;
-                continue;
-            }
             _ => continue,
         };
         *slot = optional_string(value).map_err(|found| {

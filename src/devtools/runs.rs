@@ -118,6 +118,24 @@ pub(crate) struct RunRecord {
     pub(crate) meta: JsonMap,
 }
 
+/// Sets `field` to `text`, reusing its buffer.
+fn set_text(field: &mut Option<String>, text: &str) {
+    match field {
+        Some(held) => {
+            held.clear();
+            held.push_str(text);
+        }
+        None => *field = Some(text.to_owned()),
+    }
+}
+
+/// Sets a meta entry unless it already holds `value`.
+fn set_meta(meta: &mut JsonMap, key: &str, value: &Value) {
+    if meta.get(key) != Some(value) {
+        meta.insert(key.to_owned(), value.clone());
+    }
+}
+
 impl RunRecord {
     /// The record a run's first event creates (before the event is applied).
     pub(crate) fn first(event: &NewEvent) -> Option<Self> {
@@ -167,16 +185,18 @@ impl RunRecord {
                 _ => {}
             }
         }
-        self.latest_event_type = Some(event.event_type.clone());
-        self.latest_source = Some(event.source.clone());
+        // Most events of a run repeat what its record holds: the buffers
+        // are reused and unchanged meta entries left as they are.
+        set_text(&mut self.latest_event_type, &event.event_type);
+        set_text(&mut self.latest_source, &event.source);
         self.latest_message.clone_from(&event.message);
         self.updated_at = Some(event.timestamp);
         self.event_count += 1;
         for (key, value) in &run.meta {
-            self.meta.insert(key.clone(), value.clone());
+            set_meta(&mut self.meta, key, value);
         }
         for (key, value) in &event.run_meta {
-            self.meta.insert((*key).to_owned(), value.clone());
+            set_meta(&mut self.meta, key, value);
         }
     }
 
