@@ -1,4 +1,5 @@
-//! Delivery: routing each event to its hooks (inline, or through their
+//! The emit path and delivery: the one path every emit takes (build, seal,
+//! capture, deliver), routing each event to its hooks (inline, or through their
 //! workers' queues), calling hooks inside `catch_unwind`, the recursion
 //! bound, settling deliveries in the per-hook accounting (kept in
 //! `hook_entry`), failure and drop reports, and the action -> tool twins.
@@ -115,6 +116,53 @@ fn view<'a>(
     match raw {
         Some(raw) if !entry.redacted => raw,
         _ => event,
+    }
+}
+
+/// The emit path, taken by every way of emitting (`Emit::send`,
+/// `EventCenter::emit_event` and their async forms): when a hook listens to
+/// `event_type`, builds the event with `make`, seals it (`seq`, redaction,
+/// size limit), records it in the active capture and delivers it from this
+/// thread; when none listens, builds it only for an active capture.
+#[inline]
+pub(crate) fn emit(inner: &Arc<Inner>, event_type: &SharedStr, make: impl FnOnce() -> Event) {
+    let capture = crate::capture::active(inner);
+    let mut make = Some(make);
+    inner.registry.if_listened(event_type, |resolved| {
+        let make = make.take().expect("called once");
+        let mut event = Arc::new(make());
+        let raw = inner.seal(Arc::get_mut(&mut event).expect("unshared"), resolved);
+        if let Some(capture) = &capture {
+            capture.push(inner, &event);
+        }
+        deliver(inner, resolved, event, raw, None);
+    });
+    if let (Some(capture), Some(make)) = (capture, make) {
+        capture.push_unheard(inner, make());
+    }
+}
+
+/// [`emit`], delivering with [`deliver_async`]: async hooks are awaited.
+pub(crate) async fn emit_async(
+    inner: &Arc<Inner>,
+    event_type: &SharedStr,
+    make: impl FnOnce() -> Event,
+) {
+    let capture = crate::capture::active(inner);
+    match inner.registry.listened(event_type) {
+        Some(resolved) => {
+            let mut event = Arc::new(make());
+            let raw = inner.seal(Arc::get_mut(&mut event).expect("unshared"), &resolved);
+            if let Some(capture) = &capture {
+                capture.push(inner, &event);
+            }
+            deliver_async(inner, resolved, event, raw).await;
+        }
+        None => {
+            if let Some(capture) = capture {
+                capture.push_unheard(inner, make());
+            }
+        }
     }
 }
 

@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use crate::capture;
 use crate::center::EventCenter;
-use crate::dispatch::{deliver, deliver_async};
+use crate::dispatch::{emit, emit_async};
 use crate::event::{empty_meta, now_millis, ErrorInfo, Event, EventId, JsonMap, Level};
 use crate::run::{RunContext, TaskScope};
 use crate::text::SharedStr;
@@ -370,23 +370,9 @@ impl Emit<'_> {
     /// Builds, seals, records in the active capture (if any) and delivers.
     #[inline(never)]
     fn send_listened(mut self) {
-        let emitter = self.emitter;
-        let inner = &emitter.center.inner;
         let event_type = std::mem::take(&mut self.event_type);
-        let capture = capture::active(inner);
-        let mut unsent = Some(self);
-        inner.registry.if_listened(&event_type, |resolved| {
-            let emit = unsent.take().expect("called once");
-            let mut event = Arc::new(emit.build(event_type.clone()));
-            let raw = inner.seal(Arc::get_mut(&mut event).expect("unshared"), resolved);
-            if let Some(capture) = &capture {
-                capture.push(inner, &event);
-            }
-            deliver(inner, resolved, event, raw, None);
-        });
-        if let (Some(capture), Some(emit)) = (capture, unsent) {
-            capture.push_unheard(inner, emit.build(event_type));
-        }
+        let inner = &self.emitter.center.inner;
+        emit(inner, &event_type, || self.build(event_type.clone()));
     }
 
     /// Emits and awaits every matching hook, async ones included.
@@ -397,24 +383,8 @@ impl Emit<'_> {
     /// # });
     /// ```
     pub async fn send_async(mut self) {
-        let emitter = self.emitter;
-        let inner = &emitter.center.inner;
         let event_type = std::mem::take(&mut self.event_type);
-        let capture = capture::active(inner);
-        match inner.registry.listened(&event_type) {
-            Some(resolved) => {
-                let mut event = Arc::new(self.build(event_type));
-                let raw = inner.seal(Arc::get_mut(&mut event).expect("unshared"), &resolved);
-                if let Some(capture) = &capture {
-                    capture.push(inner, &event);
-                }
-                deliver_async(inner, resolved, event, raw).await;
-            }
-            None => {
-                if let Some(capture) = capture {
-                    capture.push_unheard(inner, self.build(event_type));
-                }
-            }
-        }
+        let inner = &self.emitter.center.inner;
+        emit_async(inner, &event_type, || self.build(event_type.clone())).await;
     }
 }

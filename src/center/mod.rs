@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use serde_json::Value;
 
-use crate::dispatch::{deliver, deliver_async};
+use crate::dispatch::{emit, emit_async};
 use crate::emitter::Emitter;
 use crate::event::{Event, EventError};
 use crate::hook_entry::{DropReason, HookEntry};
@@ -256,22 +256,8 @@ impl EventCenter {
     /// center.emit_event(Event::new("replayed.event").with_timestamp(1_760_000_000_000));
     /// ```
     pub fn emit_event(&self, event: Event) {
-        let inner = &self.inner;
         let event_type = event.event_type.clone();
-        let capture = crate::capture::active(inner);
-        let mut unsent = Some(event);
-        inner.registry.if_listened(&event_type, |resolved| {
-            let mut event = unsent.take().expect("called once");
-            let raw = inner.seal(&mut event, resolved);
-            let event = Arc::new(event);
-            if let Some(capture) = &capture {
-                capture.push(inner, &event);
-            }
-            deliver(inner, resolved, event, raw, None);
-        });
-        if let (Some(capture), Some(event)) = (capture, unsent) {
-            capture.push_unheard(inner, event);
-        }
+        emit(&self.inner, &event_type, || event);
     }
 
     /// [`emit_event`](EventCenter::emit_event), awaiting async hooks.
@@ -282,23 +268,8 @@ impl EventCenter {
     /// center.emit_event_async(event_center::Event::new("a.b")).await;
     /// # });
     /// ```
-    pub async fn emit_event_async(&self, mut event: Event) {
-        let inner = &self.inner;
-        let capture = crate::capture::active(inner);
-        match inner.registry.listened(&event.event_type) {
-            Some(resolved) => {
-                let raw = inner.seal(&mut event, &resolved);
-                let event = Arc::new(event);
-                if let Some(capture) = &capture {
-                    capture.push(inner, &event);
-                }
-                deliver_async(inner, resolved, event, raw).await;
-            }
-            None => {
-                if let Some(capture) = capture {
-                    capture.push_unheard(inner, event);
-                }
-            }
-        }
+    pub async fn emit_event_async(&self, event: Event) {
+        let event_type = event.event_type.clone();
+        emit_async(&self.inner, &event_type, || event).await;
     }
 }
