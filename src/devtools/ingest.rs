@@ -534,6 +534,56 @@ mod tests {
         batch.events.remove(0)
     }
 
+    /// The whole-body error of `body`: its type, location and message.
+    fn refused(body: &str) -> (&'static str, Vec<Loc>, String) {
+        match parse_body(body.as_bytes(), &Redaction::default()) {
+            Ok(batch) => panic!("{body} was taken: {} events", batch.events.len()),
+            Err(error) => (error.kind, error.loc, error.msg),
+        }
+    }
+
+    #[test]
+    fn a_body_of_the_wrong_shape_is_refused_naming_the_field_and_the_type_found() {
+        let key = |k: &str| Loc::Key(k.to_owned());
+        for (found, events) in [
+            ("an object", r#"{"a": [1, {"b": 2}]}"#),
+            ("a string", r#""x""#),
+            ("a number", "1e3"),
+            ("null", "null"),
+        ] {
+            let (kind, loc, msg) = refused(&format!(r#"{{"app_id": "a", "events": {events}}}"#));
+            assert_eq!(kind, "list_type");
+            assert_eq!(loc, [key("body"), key("events")]);
+            assert!(msg.ends_with(&format!("found {found}")), "{msg}");
+        }
+        let (kind, loc, msg) = refused(r#"{"events": [], "group_id": 7}"#);
+        assert_eq!(
+            (kind, loc),
+            ("string_type", vec![key("body"), key("group_id")])
+        );
+        assert!(msg.contains("found a number"), "{msg}");
+        let (kind, _, msg) = refused(r#"[{"events": []}]"#);
+        assert_eq!(kind, "model_attributes_type");
+        assert!(msg.ends_with("found an array"), "{msg}");
+        let (kind, _, _) = refused(r#"{"events": [{"event_type": "a.b"}"#);
+        assert_eq!(kind, "json_invalid");
+    }
+
+    #[test]
+    fn the_last_events_list_of_a_body_is_the_one_taken_with_the_defaults_around_it() {
+        let body = r#"{"events": [{"event_type": "first.one"}], "app_id": "shop",
+            "events": [{"event_type": "a.b"}, 3, {"event_type": "c.d"}], "unknown": {"x": [1]}}"#;
+        let batch = parse_body(body.as_bytes(), &Redaction::default()).unwrap();
+        let types: Vec<&str> = batch.events.iter().map(|e| e.event_type.as_str()).collect();
+        assert_eq!(types, ["a.b", "c.d"]);
+        assert!(batch
+            .events
+            .iter()
+            .all(|e| e.app_id.as_deref() == Some("shop")));
+        assert_eq!(batch.rejected.len(), 1);
+        assert_eq!(batch.rejected[0].0, 1);
+    }
+
     #[test]
     fn events_given_from_rust_are_masked_as_the_servers_http_ingest_masks_them() {
         let event = crate::Event::new("tool.called")
