@@ -27,16 +27,16 @@ RUSTFLAGS="--cfg event_center_loom" CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-target
 # emit_json, pattern compilation and the ingest body under libFuzzer, 30 s per target.
 bash scripts/fuzz.sh 30
 
-cargo run --quiet --example quickstart > /dev/null
-cargo run --quiet --example delivery > /dev/null
-cargo run --quiet --example atoms_typed_events > /dev/null
-cargo run --quiet --example minded_decisions > /dev/null
-cargo run --quiet --features wayfound --example wayfound_transcript > /dev/null
-cargo run --quiet --features weni --example weni_tool > /dev/null
-cargo run --quiet --features otlp --example otlp_export > /dev/null
+# The examples, from the build the tests made (all features, nothing
+# rebuilt: running each with its own features would rebuild the library
+# for every feature set).
+cargo build --quiet --all-features --examples
+examples="${CARGO_TARGET_DIR:-target}/debug/examples"
+for example in quickstart delivery atoms_typed_events minded_decisions wayfound_transcript \
+  weni_tool otlp_export jsonl_sink tracing_bridge; do
+  "$examples/$example" > /dev/null
+done
 # No server on port 9: the example reports what was left and exits 0.
-cargo run --quiet --features devtools-client --example devtools_forwarder -- http://127.0.0.1:9 > /dev/null
-cargo run --quiet --features jsonl --example jsonl_sink > /dev/null
-cargo run --quiet --features tracing --example tracing_bridge > /dev/null
+"$examples/devtools_forwarder" http://127.0.0.1:9 > /dev/null
 # No server on port 9: the example says so and exits 0.
-cargo run --quiet --features nats --example nats_events -- nats://127.0.0.1:9 > /dev/null
+"$examples/nats_events" nats://127.0.0.1:9 > /dev/null
