@@ -108,7 +108,10 @@ impl EventCenter {
     /// assert_eq!(captured.events[0].payload["id"], 7);
     /// # });
     /// ```
-    pub fn capture<F: Future>(&self, future: F) -> impl Future<Output = Captured<F::Output>> {
+    pub fn capture<F: Future>(
+        &self,
+        future: F,
+    ) -> impl Future<Output = Captured<F::Output>> + use<F> {
         let (scope, buffer) = self.capture_scope();
         async move {
             let closing = Closing(buffer);
@@ -152,7 +155,7 @@ impl EventCenter {
     pub fn capture_unwind<F: Future>(
         &self,
         future: F,
-    ) -> impl Future<Output = Captured<std::thread::Result<F::Output>>> {
+    ) -> impl Future<Output = Captured<std::thread::Result<F::Output>>> + use<F> {
         let (scope, buffer) = self.capture_scope();
         async move {
             let closing = Closing(buffer);

@@ -177,11 +177,6 @@ pub struct AliasFamily {
 impl AliasFamily {
     /// A family from the canonical and legacy prefixes (with or without the
     /// trailing dot) and the aliased suffixes.
-    ///
-    /// ```
-    /// let family = event_center::AliasFamily::new("triggerflow.", "trigger_flow.", ["signal"]);
-    /// # let _ = family;
-    /// ```
     pub fn new<S: AsRef<str>>(
         canonical: &str,
         legacy: &str,
@@ -220,11 +215,6 @@ pub struct Mirror {
 impl Mirror {
     /// Mirrors every `<from>.*` event as `<to>.*`; the family name written
     /// into the twin's meta is `to`.
-    ///
-    /// ```
-    /// let m = event_center::Mirror::new("action", "tool");
-    /// # let _ = m;
-    /// ```
     pub fn new(from: &str, to: &str) -> Self {
         let to = dotted(to);
         Mirror {
@@ -236,11 +226,6 @@ impl Mirror {
     }
 
     /// Mirrors only these suffixes.
-    ///
-    /// ```
-    /// let m = event_center::Mirror::new("action", "tool").with_suffixes(["plan_ready"]);
-    /// # let _ = m;
-    /// ```
     pub fn with_suffixes<S: AsRef<str>>(mut self, suffixes: impl IntoIterator<Item = S>) -> Self {
         self.suffixes = Some(
             suffixes
@@ -253,11 +238,6 @@ impl Mirror {
 
     /// Sets the family name written as `compat_family` (and compared with a
     /// primary's `compat_event_family`).
-    ///
-    /// ```
-    /// let m = event_center::Mirror::new("action", "tool.v2").with_family("tool");
-    /// # let _ = m;
-    /// ```
     pub fn with_family(mut self, family: impl Into<String>) -> Self {
         self.family = family.into();
         self

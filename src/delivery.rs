@@ -111,11 +111,6 @@ impl Delivery {
 /// queued is counted as dropped, with its reason, in
 /// [`HookStats::dropped`](crate::HookStats::dropped), and reported as an
 /// `event_center.events_dropped` event.
-///
-/// ```
-/// use event_center::Overflow;
-/// assert_ne!(Overflow::Block, Overflow::DropNewest);
-/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Overflow {
@@ -173,12 +168,6 @@ impl HookOptions {
     }
 
     /// Sets how the hook receives its events.
-    ///
-    /// ```
-    /// use event_center::{Delivery, HookOptions, Overflow};
-    /// let options = HookOptions::new().with_delivery(Delivery::background(64, Overflow::Block));
-    /// assert!(matches!(options.delivery(), Delivery::Background { .. }));
-    /// ```
     pub fn with_delivery(mut self, delivery: Delivery) -> Self {
         self.delivery = delivery;
         self
@@ -187,11 +176,6 @@ impl HookOptions {
     /// With `false`, the hook sees events as emitted, before the center's
     /// [`Redaction`](crate::Redaction) masks secret-looking values: for
     /// trusted in-process hooks only. Size limits apply to every hook.
-    ///
-    /// ```
-    /// use event_center::HookOptions;
-    /// assert!(!HookOptions::new().with_redaction(false).is_redacted());
-    /// ```
     pub fn with_redaction(mut self, redacted: bool) -> Self {
         self.redacted = redacted;
         self

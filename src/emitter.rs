@@ -60,11 +60,6 @@ impl Emitter {
 
     /// Adds a base meta entry, stamped on every event (an event's own meta
     /// entries win).
-    ///
-    /// ```
-    /// let emitter = event_center::EventCenter::new().emitter("S").with_meta("tenant", "demo");
-    /// # let _ = emitter;
-    /// ```
     pub fn with_meta(mut self, key: impl Into<String>, value: impl Into<Value>) -> Self {
         Arc::make_mut(&mut self.meta).insert(key.into(), value.into());
         self
@@ -73,22 +68,12 @@ impl Emitter {
     /// Sets the run stamped on events that name none. Without it, events
     /// carry the current run of the task or closure (see
     /// [`RunContext::scope`]).
-    ///
-    /// ```
-    /// use event_center::{EventCenter, RunContext};
-    /// let emitter = EventCenter::new().emitter("S").with_run(RunContext::new("agent_execution"));
-    /// # let _ = emitter;
-    /// ```
     pub fn with_run(mut self, run: impl Into<Arc<RunContext>>) -> Self {
         self.run = Some(run.into());
         self
     }
 
     /// The source stamped on events.
-    ///
-    /// ```
-    /// assert_eq!(event_center::EventCenter::new().emitter("Billing").source(), "Billing");
-    /// ```
     pub fn source(&self) -> &str {
         &self.source
     }
@@ -127,10 +112,6 @@ impl Emitter {
     }
 
     /// A DEBUG event of type `runtime.debug` with this message.
-    ///
-    /// ```
-    /// event_center::EventCenter::new().emitter("S").debug("details").send();
-    /// ```
     pub fn debug(&self, message: impl Into<SharedStr>) -> Emit<'_> {
         self.emit("runtime.debug")
             .level(Level::Debug)
@@ -138,10 +119,6 @@ impl Emitter {
     }
 
     /// An INFO event of type `runtime.info` with this message.
-    ///
-    /// ```
-    /// event_center::EventCenter::new().emitter("S").info("hello").send();
-    /// ```
     pub fn info(&self, message: impl Into<SharedStr>) -> Emit<'_> {
         self.emit("runtime.info")
             .level(Level::Info)
@@ -149,10 +126,6 @@ impl Emitter {
     }
 
     /// A WARNING event of type `runtime.warning` with this message.
-    ///
-    /// ```
-    /// event_center::EventCenter::new().emitter("S").warning("careful").send();
-    /// ```
     pub fn warning(&self, message: impl Into<SharedStr>) -> Emit<'_> {
         self.emit("runtime.warning")
             .level(Level::Warning)
@@ -172,10 +145,6 @@ impl Emitter {
     }
 
     /// A CRITICAL event of type `runtime.critical`, like [`Emitter::error`].
-    ///
-    /// ```
-    /// event_center::EventCenter::new().emitter("S").critical("out of memory").send();
-    /// ```
     pub fn critical(&self, message: impl Into<SharedStr>) -> Emit<'_> {
         self.failure("runtime.critical", Level::Critical, message.into())
     }
@@ -219,32 +188,18 @@ pub struct Emit<'a> {
 
 impl Emit<'_> {
     /// Sets the level (default INFO).
-    ///
-    /// ```
-    /// use event_center::{EventCenter, Level};
-    /// EventCenter::new().emitter("S").emit("disk.low").level(Level::Warning).send();
-    /// ```
     pub fn level(mut self, level: Level) -> Self {
         self.level = level;
         self
     }
 
     /// Sets the message.
-    ///
-    /// ```
-    /// event_center::EventCenter::new().emitter("S").emit("a.b").message("hello").send();
-    /// ```
     pub fn message(mut self, message: impl Into<SharedStr>) -> Self {
         self.message = Some(message.into());
         self
     }
 
     /// Sets the payload (any value that converts into JSON).
-    ///
-    /// ```
-    /// use serde_json::json;
-    /// event_center::EventCenter::new().emitter("S").emit("a.b").payload(json!({"k": 1})).send();
-    /// ```
     pub fn payload(mut self, payload: impl Into<Value>) -> Self {
         self.payload = payload.into();
         self
@@ -270,10 +225,6 @@ impl Emit<'_> {
     }
 
     /// Adds a meta entry (over the emitter's base meta).
-    ///
-    /// ```
-    /// event_center::EventCenter::new().emitter("S").emit("a.b").meta("attempt", 2).send();
-    /// ```
     pub fn meta(mut self, key: impl Into<String>, value: impl Into<Value>) -> Self {
         self.meta
             .get_or_insert_with(|| (*self.emitter.meta).clone())
@@ -282,11 +233,6 @@ impl Emit<'_> {
     }
 
     /// Sets the run (over the emitter's and the current one).
-    ///
-    /// ```
-    /// use event_center::{EventCenter, RunContext};
-    /// EventCenter::new().emitter("S").emit("a.b").run(RunContext::new("action")).send();
-    /// ```
     pub fn run(mut self, run: impl Into<Arc<RunContext>>) -> Self {
         self.run = Some(run.into());
         self
@@ -330,10 +276,6 @@ impl Emit<'_> {
     /// async hooks get the event on their own workers (this never waits for
     /// them). Does nothing, and builds nothing, when no hook listens and no
     /// [capture](EventCenter::capture) collects it.
-    ///
-    /// ```
-    /// event_center::EventCenter::new().emitter("S").emit("a.b").send();
-    /// ```
     #[inline]
     pub fn send(self) {
         // The commonest emit, a literal type nobody listens to outside any

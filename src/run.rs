@@ -130,66 +130,36 @@ impl RunContext {
     }
 
     /// Sets `agent_id`.
-    ///
-    /// ```
-    /// let run = event_center::RunContext::new("agent_execution").with_agent_id("a-1");
-    /// assert_eq!(run.agent_id.as_deref(), Some("a-1"));
-    /// ```
     pub fn with_agent_id(mut self, agent_id: impl Into<String>) -> Self {
         self.agent_id = Some(agent_id.into());
         self
     }
 
     /// Sets `agent_name`.
-    ///
-    /// ```
-    /// let run = event_center::RunContext::new("agent_execution").with_agent_name("helper");
-    /// assert_eq!(run.agent_name.as_deref(), Some("helper"));
-    /// ```
     pub fn with_agent_name(mut self, agent_name: impl Into<String>) -> Self {
         self.agent_name = Some(agent_name.into());
         self
     }
 
     /// Sets `session_id`.
-    ///
-    /// ```
-    /// let run = event_center::RunContext::new("agent_execution").with_session_id("s-1");
-    /// assert_eq!(run.session_id.as_deref(), Some("s-1"));
-    /// ```
     pub fn with_session_id(mut self, session_id: impl Into<String>) -> Self {
         self.session_id = Some(session_id.into());
         self
     }
 
     /// Sets `response_id`.
-    ///
-    /// ```
-    /// let run = event_center::RunContext::new("model_request").with_response_id("r-1");
-    /// assert_eq!(run.response_id.as_deref(), Some("r-1"));
-    /// ```
     pub fn with_response_id(mut self, response_id: impl Into<String>) -> Self {
         self.response_id = Some(response_id.into());
         self
     }
 
     /// Sets `execution_id`.
-    ///
-    /// ```
-    /// let run = event_center::RunContext::new("workflow_execution").with_execution_id("x-1");
-    /// assert_eq!(run.execution_id.as_deref(), Some("x-1"));
-    /// ```
     pub fn with_execution_id(mut self, execution_id: impl Into<String>) -> Self {
         self.execution_id = Some(execution_id.into());
         self
     }
 
     /// Adds one meta entry (overriding an inherited one).
-    ///
-    /// ```
-    /// let run = event_center::RunContext::new("agent_execution").with_meta("tenant", "demo");
-    /// assert_eq!(run.meta["tenant"], "demo");
-    /// ```
     pub fn with_meta(mut self, key: impl Into<String>, value: impl Into<Value>) -> Self {
         self.meta.insert(key.into(), value.into());
         self

@@ -56,11 +56,6 @@ impl SharedStr {
     }
 
     /// The string slice.
-    ///
-    /// ```
-    /// use event_center::SharedStr;
-    /// assert_eq!(SharedStr::from("a.b").as_str(), "a.b");
-    /// ```
     pub fn as_str(&self) -> &str {
         match &self.0 {
             Repr::Static(s) => s,

@@ -48,12 +48,6 @@ pub struct EventCenterBuilder {
 
 impl EventCenterBuilder {
     /// Sets the compatibility tables (default: [`Compat::agently`]).
-    ///
-    /// ```
-    /// use event_center::{Compat, EventCenter};
-    /// let center = EventCenter::builder().with_compat(Compat::none()).build();
-    /// # let _ = center;
-    /// ```
     pub fn with_compat(mut self, compat: Compat) -> Self {
         self.compat = compat;
         self
@@ -87,23 +81,12 @@ impl EventCenterBuilder {
 
     /// Truncates oversized string values of every event before any hook
     /// sees it (default: no limit); see [`SizeLimit`].
-    ///
-    /// ```
-    /// use event_center::{EventCenter, SizeLimit};
-    /// let center = EventCenter::builder().with_size_limit(SizeLimit::new(4096)).build();
-    /// # let _ = center;
-    /// ```
     pub fn with_size_limit(mut self, limit: SizeLimit) -> Self {
         self.size_limit = Some(limit);
         self
     }
 
     /// Builds the center.
-    ///
-    /// ```
-    /// let center = event_center::EventCenter::builder().build();
-    /// assert!(center.hook_names().is_empty());
-    /// ```
     pub fn build(self) -> EventCenter {
         EventCenter {
             inner: Arc::new(Inner {

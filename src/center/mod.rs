@@ -172,11 +172,6 @@ pub fn global() -> &'static EventCenter {
 
 impl EventCenter {
     /// A new center with Agently's compatibility tables.
-    ///
-    /// ```
-    /// let center = event_center::EventCenter::new();
-    /// assert!(center.hook_names().is_empty());
-    /// ```
     pub fn new() -> Self {
         EventCenter::builder().build()
     }

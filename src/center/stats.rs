@@ -231,11 +231,6 @@ pub struct HookStats {
 }
 
 /// Events that never reached a hook, by reason; see [`HookStats`].
-///
-/// ```
-/// let dropped = event_center::Dropped::default();
-/// assert_eq!(dropped.total(), 0);
-/// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Dropped {

@@ -194,11 +194,6 @@ impl CoalescePolicy {
     /// Whether only high-frequency events (see [`is_high_frequency`]) are
     /// buffered (the default). When `false`, every event is buffered and
     /// arrives inside a summary.
-    ///
-    /// ```
-    /// use event_center::CoalescePolicy;
-    /// assert!(!CoalescePolicy::new().with_high_frequency_only(false).high_frequency_only());
-    /// ```
     pub fn with_high_frequency_only(mut self, high_frequency_only: bool) -> Self {
         self.high_frequency_only = high_frequency_only;
         self

@@ -48,11 +48,6 @@ pub struct ErrorInfo {
 
 impl ErrorInfo {
     /// An error of the given type name and message.
-    ///
-    /// ```
-    /// let info = event_center::ErrorInfo::new("Timeout", "no answer in 30 s");
-    /// assert_eq!(info.error_type, "Timeout");
-    /// ```
     pub fn new(error_type: impl Into<String>, message: impl Into<String>) -> Self {
         ErrorInfo {
             error_type: error_type.into(),
@@ -112,44 +107,24 @@ impl ErrorInfo {
     }
 
     /// Sets `code`.
-    ///
-    /// ```
-    /// let info = event_center::ErrorInfo::new("Timeout", "t").with_code("E42");
-    /// assert_eq!(info.code.as_deref(), Some("E42"));
-    /// ```
     pub fn with_code(mut self, code: impl Into<String>) -> Self {
         self.code = Some(code.into());
         self
     }
 
     /// Sets `retryable`.
-    ///
-    /// ```
-    /// let info = event_center::ErrorInfo::new("Timeout", "t").with_retryable(true);
-    /// assert_eq!(info.retryable, Some(true));
-    /// ```
     pub fn with_retryable(mut self, retryable: bool) -> Self {
         self.retryable = Some(retryable);
         self
     }
 
     /// Sets `fatal`.
-    ///
-    /// ```
-    /// let info = event_center::ErrorInfo::new("Crash", "c").with_fatal(true);
-    /// assert_eq!(info.fatal, Some(true));
-    /// ```
     pub fn with_fatal(mut self, fatal: bool) -> Self {
         self.fatal = Some(fatal);
         self
     }
 
     /// Adds one entry to `details`.
-    ///
-    /// ```
-    /// let info = event_center::ErrorInfo::new("Http", "503").with_detail("status", 503);
-    /// assert_eq!(info.details["status"], 503);
-    /// ```
     pub fn with_detail(mut self, key: impl Into<String>, value: impl Into<Value>) -> Self {
         self.details.insert(key.into(), value.into());
         self

@@ -125,91 +125,48 @@ impl Event {
     }
 
     /// Sets `source`.
-    ///
-    /// ```
-    /// let e = event_center::Event::new("x.y").with_source("Worker");
-    /// assert_eq!(e.source, "Worker");
-    /// ```
     pub fn with_source(mut self, source: impl Into<SharedStr>) -> Self {
         self.source = source.into();
         self
     }
 
     /// Sets `level`.
-    ///
-    /// ```
-    /// use event_center::{Event, Level};
-    /// assert_eq!(Event::new("x.y").with_level(Level::Debug).level, Level::Debug);
-    /// ```
     pub fn with_level(mut self, level: Level) -> Self {
         self.level = level;
         self
     }
 
     /// Sets `message`.
-    ///
-    /// ```
-    /// let e = event_center::Event::new("x.y").with_message("hello");
-    /// assert_eq!(e.message.as_deref(), Some("hello"));
-    /// ```
     pub fn with_message(mut self, message: impl Into<SharedStr>) -> Self {
         self.message = Some(message.into());
         self
     }
 
     /// Sets `payload`.
-    ///
-    /// ```
-    /// let e = event_center::Event::new("x.y").with_payload(serde_json::json!([1, 2]));
-    /// assert_eq!(e.payload[1], 2);
-    /// ```
     pub fn with_payload(mut self, payload: impl Into<Value>) -> Self {
         self.payload = payload.into();
         self
     }
 
     /// Sets `error`.
-    ///
-    /// ```
-    /// use event_center::{ErrorInfo, Event};
-    /// let e = Event::new("x.failed").with_error(ErrorInfo::new("Timeout", "t"));
-    /// assert_eq!(e.error.unwrap().error_type, "Timeout");
-    /// ```
     pub fn with_error(mut self, error: ErrorInfo) -> Self {
         self.error = Some(Box::new(error));
         self
     }
 
     /// Sets `run`.
-    ///
-    /// ```
-    /// use event_center::{Event, RunContext};
-    /// let run = RunContext::new("agent_execution");
-    /// let e = Event::new("x.y").with_run(run.clone());
-    /// assert_eq!(e.run.unwrap().run_id, run.run_id);
-    /// ```
     pub fn with_run(mut self, run: impl Into<Arc<RunContext>>) -> Self {
         self.run = Some(run.into());
         self
     }
 
     /// Adds one entry to `meta`.
-    ///
-    /// ```
-    /// let e = event_center::Event::new("x.y").with_meta("tenant", "demo");
-    /// assert_eq!(e.meta["tenant"], "demo");
-    /// ```
     pub fn with_meta(mut self, key: impl Into<String>, value: impl Into<Value>) -> Self {
         Arc::make_mut(&mut self.meta).insert(key.into(), value.into());
         self
     }
 
     /// Sets `timestamp` (Unix milliseconds).
-    ///
-    /// ```
-    /// let e = event_center::Event::new("x.y").with_timestamp(1_760_000_000_000);
-    /// assert_eq!(e.timestamp, 1_760_000_000_000);
-    /// ```
     pub fn with_timestamp(mut self, timestamp: i64) -> Self {
         self.timestamp = timestamp;
         self

@@ -88,11 +88,6 @@ impl DatalakeRecord {
     }
 
     /// Adds one metadata entry.
-    ///
-    /// ```
-    /// let record = event_center::DatalakeRecord::new("csat", "int", 5).with_metadata("agent", "ana");
-    /// assert_eq!(record.metadata["agent"], "ana");
-    /// ```
     pub fn with_metadata(mut self, key: impl Into<String>, value: impl Into<Value>) -> Self {
         self.metadata.insert(key.into(), value.into());
         self
@@ -476,10 +471,6 @@ impl DatalakeBatch {
     }
 
     /// How many records were dropped.
-    ///
-    /// ```
-    /// assert_eq!(event_center::DatalakeBatch::default().dropped(), 0);
-    /// ```
     pub fn dropped(&self) -> usize {
         self.rejected.len()
     }

@@ -63,10 +63,6 @@ impl SizeLimit {
     }
 
     /// The largest string value, in bytes, that an event keeps whole.
-    ///
-    /// ```
-    /// assert_eq!(event_center::SizeLimit::new(4096).max_bytes(), 4096);
-    /// ```
     pub fn max_bytes(&self) -> usize {
         self.max_bytes
     }

@@ -52,11 +52,6 @@ pub struct Decisions {
 
 impl Decisions {
     /// The three points, with no hooks, emitting through `center`.
-    ///
-    /// ```
-    /// let decisions = event_center::Decisions::new(&event_center::EventCenter::new());
-    /// assert!(decisions.triggers().is_empty());
-    /// ```
     pub fn new(center: &EventCenter) -> Self {
         Decisions {
             trigger: DecisionPoint::described(

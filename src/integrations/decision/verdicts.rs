@@ -190,11 +190,6 @@ pub struct Trigger {
 
 impl Trigger {
     /// A trigger of that name and body, with no session.
-    ///
-    /// ```
-    /// let t = event_center::Trigger::new("slack_message", serde_json::json!({"text": "hi"}));
-    /// assert_eq!(t.session_id, None);
-    /// ```
     pub fn new(name: impl Into<String>, body: Value) -> Self {
         Trigger {
             name: name.into(),
@@ -204,11 +199,6 @@ impl Trigger {
     }
 
     /// Sets the session id.
-    ///
-    /// ```
-    /// let t = event_center::Trigger::new("t", serde_json::Value::Null).with_session_id("s-9");
-    /// assert_eq!(t.session_id.as_deref(), Some("s-9"));
-    /// ```
     pub fn with_session_id(mut self, session_id: impl Into<String>) -> Self {
         self.session_id = Some(session_id.into());
         self

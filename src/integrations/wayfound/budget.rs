@@ -69,11 +69,6 @@ const MAX_STEPS: usize = 256;
 impl SizeBudget {
     /// A budget of `batch_bytes` per request and `field_chars` per field
     /// (`batch_bytes` is raised to 256 and `field_chars` to 64 if lower).
-    ///
-    /// ```
-    /// let budget = event_center::SizeBudget::new(100_000, 5_000);
-    /// assert_eq!((budget.batch_bytes, budget.field_chars), (100_000, 5_000));
-    /// ```
     pub fn new(batch_bytes: usize, field_chars: usize) -> Self {
         SizeBudget {
             batch_bytes: batch_bytes.max(256),
@@ -82,22 +77,12 @@ impl SizeBudget {
     }
 
     /// Sets the bytes per request (at least 256).
-    ///
-    /// ```
-    /// let budget = event_center::SizeBudget::default().with_batch_bytes(50_000);
-    /// assert_eq!(budget.batch_bytes, 50_000);
-    /// ```
     pub fn with_batch_bytes(mut self, batch_bytes: usize) -> Self {
         self.batch_bytes = batch_bytes.max(256);
         self
     }
 
     /// Sets the characters per field (at least 64).
-    ///
-    /// ```
-    /// let budget = event_center::SizeBudget::default().with_field_chars(1_000);
-    /// assert_eq!(budget.field_chars, 1_000);
-    /// ```
     pub fn with_field_chars(mut self, field_chars: usize) -> Self {
         self.field_chars = field_chars.max(MIN_KEEP_CHARS);
         self

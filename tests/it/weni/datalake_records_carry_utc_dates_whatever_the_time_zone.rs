@@ -15,8 +15,9 @@ fn datalake_records_carry_utc_dates_whatever_the_time_zone() {
     ) {
         return;
     }
-    // Alone in its process: no other thread reads the environment.
-    std::env::set_var("TZ", "America/Sao_Paulo");
+    // SAFETY: alone in its process (above), no other thread reads or
+    // writes the environment.
+    unsafe { std::env::set_var("TZ", "America/Sao_Paulo") };
 
     let event = Event::new(DatalakeRecord::EVENT_TYPE)
         .with_timestamp(1_767_225_599_999) // 2025-12-31 20:59:59.999 in Sao Paulo

@@ -278,41 +278,17 @@ impl TranscriptMappingBuilder {
     }
 
     /// Events matching `pattern` start a tool call.
-    ///
-    /// ```
-    /// let mapping = event_center::TranscriptMapping::builder()
-    ///     .with_tool_start("search.begin")
-    ///     .build()
-    ///     .unwrap();
-    /// assert_eq!(mapping.kind_of("search.begin"), event_center::TranscriptKind::ToolCall);
-    /// ```
     pub fn with_tool_start(self, pattern: impl Into<String>) -> Self {
         self.rule(pattern, Action::ToolStart)
     }
 
     /// Events matching `pattern` end a tool call successfully (unless the
     /// event carries an error).
-    ///
-    /// ```
-    /// let mapping = event_center::TranscriptMapping::builder()
-    ///     .with_tool_end("search.end")
-    ///     .build()
-    ///     .unwrap();
-    /// assert_eq!(mapping.kind_of("search.end"), event_center::TranscriptKind::ToolCall);
-    /// ```
     pub fn with_tool_end(self, pattern: impl Into<String>) -> Self {
         self.rule(pattern, Action::ToolEnd)
     }
 
     /// Events matching `pattern` end a tool call as failed.
-    ///
-    /// ```
-    /// let mapping = event_center::TranscriptMapping::builder()
-    ///     .with_tool_failure("search.error")
-    ///     .build()
-    ///     .unwrap();
-    /// assert_eq!(mapping.kind_of("search.error"), event_center::TranscriptKind::ToolCall);
-    /// ```
     pub fn with_tool_failure(self, pattern: impl Into<String>) -> Self {
         self.rule(pattern, Action::ToolFailure)
     }
@@ -333,14 +309,6 @@ impl TranscriptMappingBuilder {
     }
 
     /// Events matching `pattern` are left out.
-    ///
-    /// ```
-    /// let mapping = event_center::TranscriptMapping::builder()
-    ///     .with_ignored("heartbeat.*")
-    ///     .build()
-    ///     .unwrap();
-    /// assert!(mapping.ignores("heartbeat.tick"));
-    /// ```
     pub fn with_ignored(self, pattern: impl Into<String>) -> Self {
         self.rule(pattern, Action::Ignore)
     }
@@ -370,11 +338,6 @@ impl TranscriptMappingBuilder {
     }
 
     /// Compiles the patterns, or says which one is wrong and why.
-    ///
-    /// ```
-    /// let mapping = event_center::TranscriptMapping::builder().build();
-    /// assert!(mapping.is_ok());
-    /// ```
     pub fn build(self) -> Result<TranscriptMapping, PatternError> {
         let rules = self
             .rules

@@ -177,39 +177,18 @@ impl TranscriptEntry {
     }
 
     /// Sets the label.
-    ///
-    /// ```
-    /// use event_center::{TranscriptEntry, TranscriptKind};
-    /// let entry = TranscriptEntry::new("2025-05-07T10:00:00Z", TranscriptKind::LinkClick)
-    ///     .with_label("Link Click");
-    /// assert_eq!(entry.label.as_deref(), Some("Link Click"));
-    /// ```
     pub fn with_label(mut self, label: impl Into<String>) -> Self {
         self.label = Some(label.into());
         self
     }
 
     /// Sets the description.
-    ///
-    /// ```
-    /// use event_center::{TranscriptEntry, TranscriptKind};
-    /// let entry = TranscriptEntry::new("2025-05-07T10:00:00Z", TranscriptKind::LinkClick)
-    ///     .with_description("User clicked through to the dashboard");
-    /// assert!(entry.description.is_some());
-    /// ```
     pub fn with_description(mut self, description: impl Into<String>) -> Self {
         self.description = Some(description.into());
         self
     }
 
     /// Sets one attribute.
-    ///
-    /// ```
-    /// use event_center::{TranscriptEntry, TranscriptKind};
-    /// let entry = TranscriptEntry::new("2025-05-07T10:00:00Z", TranscriptKind::LinkClick)
-    ///     .with_attribute("url", "https://example.com");
-    /// assert_eq!(entry.attributes["url"], "https://example.com");
-    /// ```
     pub fn with_attribute(mut self, key: impl Into<String>, value: impl Into<Value>) -> Self {
         self.attributes.insert(key.into(), value.into());
         self
@@ -304,38 +283,21 @@ impl Transcript {
     }
 
     /// The entries, in transcript order.
-    ///
-    /// ```
-    /// assert!(event_center::Transcript::default().entries().is_empty());
-    /// ```
     pub fn entries(&self) -> &[TranscriptEntry] {
         &self.entries
     }
 
     /// The entries, owned.
-    ///
-    /// ```
-    /// let entries = event_center::Transcript::default().into_entries();
-    /// assert!(entries.is_empty());
-    /// ```
     pub fn into_entries(self) -> Vec<TranscriptEntry> {
         self.entries
     }
 
     /// The number of entries.
-    ///
-    /// ```
-    /// assert_eq!(event_center::Transcript::default().len(), 0);
-    /// ```
     pub fn len(&self) -> usize {
         self.entries.len()
     }
 
     /// Whether there is no entry.
-    ///
-    /// ```
-    /// assert!(event_center::Transcript::default().is_empty());
-    /// ```
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }
