@@ -15,6 +15,7 @@ use std::task::{Context, Poll};
 use serde_json::{json, Value};
 use tokio::sync::oneshot;
 
+use crate::capture::CaptureBuffer;
 use crate::center::Inner;
 use crate::event::{now_millis, ErrorInfo, Event, EventId, JsonMap, Level};
 use crate::hook::{AsyncHook, BoxError, BoxFuture, Hook, HookFn, HookResult};
@@ -130,16 +131,29 @@ pub(crate) fn emit(inner: &Arc<Inner>, event_type: &SharedStr, make: impl FnOnce
     let mut make = Some(make);
     inner.registry.if_listened(event_type, |resolved| {
         let make = make.take().expect("called once");
-        let mut event = Arc::new(make());
-        let raw = inner.seal(Arc::get_mut(&mut event).expect("unshared"), resolved);
-        if let Some(capture) = &capture {
-            capture.push(inner, &event);
-        }
+        let (event, raw) = seal_and_capture(inner, resolved, capture.as_ref(), make);
         deliver(inner, resolved, event, raw, None);
     });
     if let (Some(capture), Some(make)) = (capture, make) {
         capture.push_unheard(inner, make());
     }
+}
+
+/// Builds a listened event, seals it and records it in the active capture;
+/// returns it with its unredacted copy (see [`Inner::seal`]).
+#[inline]
+fn seal_and_capture(
+    inner: &Arc<Inner>,
+    resolved: &Resolved,
+    capture: Option<&Arc<CaptureBuffer>>,
+    make: impl FnOnce() -> Event,
+) -> (Arc<Event>, Option<Arc<Event>>) {
+    let mut event = Arc::new(make());
+    let raw = inner.seal(Arc::get_mut(&mut event).expect("unshared"), resolved);
+    if let Some(capture) = capture {
+        capture.push(inner, &event);
+    }
+    (event, raw)
 }
 
 /// [`emit`], delivering with [`deliver_async`]: async hooks are awaited.
@@ -151,11 +165,7 @@ pub(crate) async fn emit_async(
     let capture = crate::capture::active(inner);
     match inner.registry.listened(event_type) {
         Some(resolved) => {
-            let mut event = Arc::new(make());
-            let raw = inner.seal(Arc::get_mut(&mut event).expect("unshared"), &resolved);
-            if let Some(capture) = &capture {
-                capture.push(inner, &event);
-            }
+            let (event, raw) = seal_and_capture(inner, &resolved, capture.as_ref(), make);
             deliver_async(inner, resolved, event, raw).await;
         }
         None => {

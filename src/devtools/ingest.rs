@@ -219,7 +219,7 @@ impl<'de> Deserialize<'de> for Events<'de> {
                 f.write_str("any JSON value")
             }
             fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-                let mut list = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(4096));
+                let mut list = Vec::new();
                 while let Some(element) = seq.next_element()? {
                     list.push(element);
                 }
