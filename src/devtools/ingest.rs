@@ -462,6 +462,17 @@ pub fn fuzz_ingest_body(body: &[u8], redact: bool) -> Option<Vec<String>> {
 
 /// A string or null; the JSON type found otherwise.
 pub(crate) fn optional_string(raw: &RawValue) -> Result<Option<Cow<'_, str>>, &'static str> {
+    let text = raw.get();
+    if text == "null" {
+        return Ok(None);
+    }
+    // A raw value is valid JSON: a string without escapes is the text
+    // between its quotes.
+    if let Some(inner) = text.strip_prefix('"').and_then(|t| t.strip_suffix('"')) {
+        if !inner.contains('\\') {
+            return Ok(Some(Cow::Borrowed(inner)));
+        }
+    }
     match serde_json::from_str::<Option<BStr<'_>>>(raw.get()) {
         Ok(value) => Ok(value.map(|s| s.0)),
         Err(_) => Err(raw_type(raw)),

@@ -26,6 +26,7 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
+use std::fmt::Write as _;
 
 use serde_json::value::RawValue;
 use serde_json::Value;
@@ -289,7 +290,7 @@ pub(crate) fn parse_event(
 
     let size = payload.len()
         + meta.text.len()
-        + run_text.as_ref().map_or(0, String::len)
+        + run_text.as_ref().map_or(0, |text| text.len())
         + error.as_ref().map_or(0, String::len)
         + other
             .iter()
@@ -318,7 +319,7 @@ pub(crate) fn parse_event(
     json.push_str(",\"meta\":");
     json.push_str(&meta.text);
     json.push_str(",\"timestamp\":");
-    json.push_str(&timestamp.to_string());
+    let _ = write!(json, "{timestamp}");
     for ((key, _), value) in other.iter().zip(&extra) {
         json.push(',');
         push_json_str(&mut json, key);
@@ -361,11 +362,11 @@ fn parse_meta(
     defaults: &Defaults<'_>,
     scrubber: &Scrubber<'_>,
 ) -> Result<Meta, EventFault> {
-    let mut run_meta: Vec<(&'static str, Value)> = Vec::new();
+    let mut run_meta: Vec<(&'static str, Value)> = Vec::with_capacity(RUN_META_KEYS.len());
     let mut has = [false; 3];
     let mut text = String::new();
     let mut empty = true;
-    if let Some(raw) = raw {
+    if let Some(raw) = raw.filter(|raw| raw.get() != "{}") {
         if !raw.get().starts_with('{') {
             return Err(fault(
                 "meta",
@@ -393,7 +394,7 @@ fn parse_meta(
         text = scrubbed.into_owned();
     }
     let default_app = defaults.app_id.as_deref().unwrap_or("default");
-    let mut additions = String::new();
+    let mut additions = String::with_capacity(64);
     for (i, default) in [
         Some(default_app),
         defaults.group_id.as_deref(),
@@ -411,7 +412,9 @@ fn parse_meta(
         }
     }
     if empty {
-        text = format!("{{{}}}", additions.get(1..).unwrap_or(""));
+        additions.replace_range(..additions.len().min(1), "{");
+        additions.push('}');
+        text = additions;
     } else if !additions.is_empty() {
         // Before the object's closing brace (the text ends with it).
         text.pop();
@@ -448,7 +451,10 @@ fn scrubbed_object<'a>(
 /// Checks Agently's RunContext (`run_id` and `run_kind` required strings,
 /// the other ids optional strings, `meta` an object) and returns it with
 /// the run's text as written, unknown keys kept, `root_run_id` filled.
-fn parse_run(raw: &RawValue, scrubber: &Scrubber<'_>) -> Result<(RunContext, String), EventFault> {
+fn parse_run<'a>(
+    raw: &'a RawValue,
+    scrubber: &Scrubber<'_>,
+) -> Result<(RunContext, Cow<'a, str>), EventFault> {
     let scrubbed = scrubbed_object(raw, scrubber, "run", "a JSON object", &RUN_FIELDS)?;
     let fields = entries_of(&scrubbed).map_or_else(Vec::new, |e| e.0);
     let known = last_values(&fields, &RUN_FIELDS);
@@ -456,7 +462,7 @@ fn parse_run(raw: &RawValue, scrubber: &Scrubber<'_>) -> Result<(RunContext, Str
     for ((id, raw), path) in ids.iter_mut().zip(known).zip(RUN_ID_PATHS) {
         *id = optional_field(raw, path)?.map(Cow::into_owned);
     }
-    let meta: JsonMap = match known[9].filter(|raw| !is_null(raw)) {
+    let meta: JsonMap = match known[9].filter(|raw| !is_null(raw) && raw.get() != "{}") {
         None => JsonMap::new(),
         Some(raw) if raw.get().starts_with('{') => serde_json::from_str(raw.get())
             .map_err(|e| fault("run.meta", "dict_type", e.to_string()))?,
@@ -482,7 +488,8 @@ fn parse_run(raw: &RawValue, scrubber: &Scrubber<'_>) -> Result<(RunContext, Str
     };
     let run_id = run_id.ok_or_else(|| missing("run.run_id"))?;
     let run_kind = run_kind.ok_or_else(|| missing("run.run_kind"))?;
-    let mut text = if known[2].is_some() && root_run_id.is_none() {
+    let absent: [bool; 10] = known.map(|raw| raw.is_none());
+    let mut text = if !absent[2] && root_run_id.is_none() {
         // A null root: written again with the run id in its place.
         let mut text = String::with_capacity(scrubbed.len() + run_id.len());
         text.push('{');
@@ -499,22 +506,25 @@ fn parse_run(raw: &RawValue, scrubber: &Scrubber<'_>) -> Result<(RunContext, Str
             }
         }
         text.push('}');
-        text
+        Cow::Owned(text)
     } else {
-        scrubbed.to_string()
+        drop(fields);
+        scrubbed
     };
-    let mut root = String::new();
-    push_json_str(&mut root, &run_id);
-    let absent = RUN_FIELDS
-        .iter()
-        .zip(known)
-        .filter(|(_, raw)| raw.is_none())
-        .map(|(name, _)| match *name {
-            "root_run_id" => (*name, root.as_str()),
-            "meta" => (*name, "{}"),
-            _ => (*name, "null"),
-        });
-    add_fields(&mut text, absent);
+    if absent.contains(&true) {
+        let mut root = String::new();
+        push_json_str(&mut root, &run_id);
+        let absent = RUN_FIELDS
+            .iter()
+            .zip(absent)
+            .filter(|(_, absent)| *absent)
+            .map(|(name, _)| match *name {
+                "root_run_id" => (*name, root.as_str()),
+                "meta" => (*name, "{}"),
+                _ => (*name, "null"),
+            });
+        add_fields(text.to_mut(), absent);
+    }
     Ok((
         RunContext {
             root_run_id: Some(root_run_id.unwrap_or_else(|| run_id.clone())),

@@ -78,14 +78,13 @@ impl<'r> Scrubber<'r> {
         let bytes = text.as_bytes();
         let strip = memchr::memchr2(b'\n', b'\r', bytes).is_some();
         let mut out = Edits::new(text);
-        // Whether each open container is an object.
-        let mut objects: Vec<bool> = Vec::new();
+        let mut objects = Nest::default();
         let mut expect_key = false;
         let mut i = 0;
         while i < bytes.len() {
             match bytes[i] {
                 open @ (b'{' | b'[') => {
-                    if depth + objects.len() + 1 > MAX_NESTING {
+                    if depth + objects.len + 1 > MAX_NESTING {
                         return Err(TooDeep);
                     }
                     objects.push(open == b'{');
@@ -98,7 +97,7 @@ impl<'r> Scrubber<'r> {
                     i += 1;
                 }
                 b',' => {
-                    expect_key = objects.last() == Some(&true);
+                    expect_key = objects.in_object();
                     i += 1;
                 }
                 b'"' => {
@@ -109,7 +108,7 @@ impl<'r> Scrubber<'r> {
                     }
                     expect_key = false;
                     let key = decode(text.get(i + 1..end.saturating_sub(1)).unwrap_or(""));
-                    let class = if objects.len() == 1 && fixed.contains(&&*key) {
+                    let class = if objects.len == 1 && fixed.contains(&&*key) {
                         Class::Plain
                     } else {
                         self.class(&key)
@@ -125,7 +124,7 @@ impl<'r> Scrubber<'r> {
                     {
                         start += 1;
                     }
-                    let stop = value_end(bytes, start, depth + objects.len())?;
+                    let stop = value_end(bytes, start, depth + objects.len)?;
                     if strip && start - end > 1 {
                         out.replace(end, start, ":");
                     }
@@ -145,6 +144,32 @@ impl<'r> Scrubber<'r> {
             }
         }
         Ok(out.finish())
+    }
+}
+
+/// The open containers of a part, innermost last: whether each is an
+/// object, a bit each (the nesting limit keeps them under 128), so the pass
+/// allocates nothing for them.
+#[derive(Default)]
+struct Nest {
+    objects: u128,
+    len: usize,
+}
+
+impl Nest {
+    fn push(&mut self, object: bool) {
+        self.objects = (self.objects << 1) | u128::from(object);
+        self.len += 1;
+    }
+
+    fn pop(&mut self) {
+        self.objects >>= 1;
+        self.len = self.len.saturating_sub(1);
+    }
+
+    /// Whether the innermost open container is an object.
+    fn in_object(&self) -> bool {
+        self.len > 0 && self.objects & 1 == 1
     }
 }
 
