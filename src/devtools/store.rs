@@ -354,9 +354,9 @@ impl ObservationStore {
         }
     }
 
-    /// Leaves WAL checkpoints to another connection (see the server's
-    /// storage thread), so commits never wait for one, and gives the writer
-    /// a 16 MiB page cache (a larger one made each commit slower: SQLite
+    /// Leaves WAL checkpoints to the server's checkpoint thread (see
+    /// `writer.rs`), so commits never wait for one, and gives the writer
+    /// a 4 MiB page cache (a larger one made each commit slower: SQLite
     /// walks the whole cache at the end of a write transaction). A log
     /// reset after a checkpoint is truncated to 4 MiB.
     pub(crate) fn for_server(self) -> Result<Self, ServerError> {
@@ -395,6 +395,15 @@ impl ObservationStore {
         self.count = count;
         self.bytes = bytes;
         Ok(fresh)
+    }
+
+    /// Copies the whole write-ahead log into the database and truncates
+    /// it, on the writer's own connection between transactions (so it
+    /// waits for no writer).
+    pub(crate) fn truncate_log(&self) -> Result<(), ServerError> {
+        Ok(self
+            .conn
+            .execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")?)
     }
 
     /// Stores (or replaces) a flow definition; returns its payload.

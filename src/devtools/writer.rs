@@ -16,7 +16,8 @@
 //! committed and published, and no batch is queued without one.
 
 use std::collections::VecDeque;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc};
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -135,10 +136,39 @@ pub(crate) struct Writer {
 struct Storage {
     store: ObservationStore,
     feed: Arc<Feed>,
-    wal: PathBuf,
-    db: PathBuf,
-    wal_cap: Option<u64>,
+    log: Log,
     checkpoint: mpsc::SyncSender<()>,
+}
+
+/// The write-ahead log's files and cap, and the hand-off of its
+/// truncation between the checkpoint thread and the storage thread.
+#[derive(Clone)]
+struct Log {
+    db: PathBuf,
+    wal: PathBuf,
+    cap: Option<u64>,
+    /// Set by the checkpoint thread when the log is to be truncated, taken
+    /// by the storage thread before its next transaction.
+    truncate: Arc<AtomicBool>,
+}
+
+impl Log {
+    fn new(db: PathBuf, cap: Option<u64>) -> Self {
+        Log {
+            wal: wal_path(&db),
+            db,
+            cap,
+            truncate: Arc::new(AtomicBool::new(false)),
+        }
+    }
+
+    /// Whether the log is past its cap: `cap`, else the database's size,
+    /// at least [`WAL_MIN_CAP`].
+    fn over_cap(&self) -> bool {
+        let size = |p: &Path| std::fs::metadata(p).map_or(0, |m| m.len());
+        let cap = self.cap.unwrap_or_else(|| size(&self.db).max(WAL_MIN_CAP));
+        size(&self.wal) > cap
+    }
 }
 
 impl Storage {
@@ -203,16 +233,15 @@ impl Storage {
         }
     }
 
-    /// Stores one transaction's events, publishes the new ones, and asks
-    /// for a truncating checkpoint when the log passed its cap.
+    /// Stores one transaction's events and publishes the new ones; first
+    /// truncates the log when the checkpoint thread asked for it, or wakes
+    /// that thread when the log passed its cap.
     fn write(&mut self, events: Vec<NewEvent>, declared: &Declared) -> Result<usize, ServerError> {
-        let wal = std::fs::metadata(&self.wal).map_or(0, |m| m.len());
-        let cap = self.wal_cap.unwrap_or_else(|| {
-            std::fs::metadata(&self.db)
-                .map_or(0, |m| m.len())
-                .max(WAL_MIN_CAP)
-        });
-        if wal > cap {
+        if self.log.truncate.swap(false, Ordering::AcqRel) {
+            // A failure leaves the log as it was: the checkpoint thread asks
+            // again while it is over its cap.
+            let _ = self.store.truncate_log();
+        } else if self.log.over_cap() {
             let _ = self.checkpoint.try_send(());
         }
         let fresh = self.store.write(events, declared)?;
@@ -229,7 +258,7 @@ impl Writer {
         feed: Arc<Feed>,
     ) -> Result<(Writer, JoinHandle<()>), ServerError> {
         let (jobs, queue) = mpsc::channel::<Job>();
-        let wal_cap = store.wal_cap();
+        let log = Log::new(path, store.wal_cap());
         let thread = std::thread::Builder::new()
             .name("observation-store".to_owned())
             .spawn(move || {
@@ -237,14 +266,12 @@ impl Writer {
                 let mut storage = Storage {
                     store,
                     feed,
-                    wal: wal_path(&path),
-                    db: path.clone(),
-                    wal_cap,
+                    log: log.clone(),
                     checkpoint,
                 };
                 let checkpointer = std::thread::Builder::new()
                     .name("observation-checkpoint".to_owned())
-                    .spawn(move || checkpoint_until(&path, wal_cap, &wanted))
+                    .spawn(move || checkpoint_until(&log, &wanted))
                     .ok();
                 storage.serve(&queue);
                 drop(storage);
@@ -319,23 +346,38 @@ fn wal_path(db: &std::path::Path) -> PathBuf {
     PathBuf::from(name)
 }
 
-/// Copies the write-ahead log into the database every 200 ms (the storage
-/// thread never waits for it), and once more when the storage thread ends.
+/// Copies the write-ahead log into the database every 200 ms (passive
+/// checkpoints: the storage thread never waits for them), and once more
+/// when the storage thread ends.
+///
 /// A passive checkpoint never empties a log written to without pause, so
-/// when the log passes its cap (`wal_cap`, else the database's size, at
-/// least 4 MiB), or when the storage thread asks, the log is checkpointed
-/// to its end and truncated (writes wait for that, a few milliseconds when
-/// the passive ones kept up).
-fn checkpoint_until(path: &std::path::Path, wal_cap: Option<u64>, wanted: &mpsc::Receiver<()>) {
-    let Ok(conn) = connect(path) else { return };
-    let wal = wal_path(path);
+/// when the log passes its cap (see [`Log::over_cap`]) it is truncated.
+/// A truncating checkpoint must exclude the writer: run from this thread
+/// it waited, in the busy handler's growing sleeps, for a gap between two
+/// transactions of a busy storage thread (up to a second, the log growing
+/// all the while) and then copied everything at once. So this thread
+/// first writes the database's dirty pages to disk (without any lock) and
+/// catches up with a passive checkpoint, then hands the truncation to the
+/// storage thread, which runs it before its next transaction, with little
+/// left to copy or sync. A storage thread with nothing to write leaves it
+/// to this thread on the next round.
+fn checkpoint_until(log: &Log, wanted: &mpsc::Receiver<()>) {
+    let Ok(conn) = connect(&log.db) else { return };
+    let passive = || conn.execute_batch("PRAGMA wal_checkpoint(PASSIVE);");
     while let Ok(()) | Err(mpsc::RecvTimeoutError::Timeout) = wanted.recv_timeout(CHECKPOINT_EVERY)
     {
-        let _ = conn.execute_batch("PRAGMA wal_checkpoint(PASSIVE);");
-        let size = |p: &std::path::Path| std::fs::metadata(p).map_or(0, |m| m.len());
-        let cap = wal_cap.unwrap_or_else(|| size(path).max(WAL_MIN_CAP));
-        if size(&wal) > cap {
+        let _ = passive();
+        if !log.over_cap() {
+            log.truncate.store(false, Ordering::Release);
+        } else if log.truncate.swap(false, Ordering::AcqRel) {
+            // Asked for last round and not taken: the storage thread is idle.
             let _ = conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);");
+        } else {
+            if let Ok(db) = std::fs::File::open(&log.db) {
+                let _ = db.sync_data();
+            }
+            let _ = passive();
+            log.truncate.store(true, Ordering::Release);
         }
     }
     let _ = conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);");
