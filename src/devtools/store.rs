@@ -238,12 +238,15 @@ pub(crate) fn db_path(data_dir: &Path) -> PathBuf {
     data_dir.join(DB_FILE)
 }
 
+/// How long a statement waits for a lock another connection holds.
+const BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// Opens a connection with the store's settings (WAL, relaxed fsync).
 pub(crate) fn connect(path: &Path) -> Result<Connection, ServerError> {
     let conn = Connection::open(path).map_err(|e| {
         ServerError::new(ServerErrorKind::DataDir, format!("{}: {e}", path.display()))
     })?;
-    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    conn.busy_timeout(BUSY_TIMEOUT)?;
     // The default 4 KiB pages: 16 KiB ones took about 15% less CPU per
     // event stored but tripled the time a one-event commit takes to reach
     // the live streams (0.35 -> 1 ms).
@@ -357,13 +360,10 @@ impl ObservationStore {
     /// Leaves WAL checkpoints to the server's checkpoint thread (see
     /// `writer.rs`), so commits never wait for one, and gives the writer
     /// a 4 MiB page cache (a larger one made each commit slower: SQLite
-    /// walks the whole cache at the end of a write transaction). A log
-    /// reset after a checkpoint is truncated to 4 MiB.
+    /// walks the whole cache at the end of a write transaction).
     pub(crate) fn for_server(self) -> Result<Self, ServerError> {
-        self.conn.execute_batch(
-            "PRAGMA wal_autocheckpoint = 0; PRAGMA cache_size = -4096; \
-             PRAGMA journal_size_limit = 4194304;",
-        )?;
+        self.conn
+            .execute_batch("PRAGMA wal_autocheckpoint = 0; PRAGMA cache_size = -4096;")?;
         Ok(self)
     }
 
@@ -399,11 +399,18 @@ impl ObservationStore {
 
     /// Copies the whole write-ahead log into the database and truncates
     /// it, on the writer's own connection between transactions (so it
-    /// waits for no writer).
-    pub(crate) fn truncate_log(&self) -> Result<(), ServerError> {
-        Ok(self
+    /// waits for no writer), and without waiting for readers either: while
+    /// one reads an older snapshot, nothing is truncated (the caller tries
+    /// again later) and the writes go on. Whether it was truncated.
+    pub(crate) fn truncate_log(&self) -> Result<bool, ServerError> {
+        self.conn.busy_timeout(std::time::Duration::ZERO)?;
+        let busy = self
             .conn
-            .execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")?)
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |row| {
+                row.get::<_, i64>(0)
+            });
+        self.conn.busy_timeout(BUSY_TIMEOUT)?;
+        Ok(busy? == 0)
     }
 
     /// Stores (or replaces) a flow definition; returns its payload.

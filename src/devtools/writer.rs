@@ -17,10 +17,10 @@
 
 use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{mpsc, Arc};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tokio::sync::oneshot;
 
@@ -32,6 +32,8 @@ use super::store::{connect, ObservationStore};
 
 /// How often the write-ahead log is copied into the database.
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(200);
+/// How often the storage thread looks at the log file's size.
+const LOOK_EVERY: Duration = Duration::from_millis(20);
 /// The most events the storage thread stores in one transaction.
 const CHUNK_EVENTS: usize = 1000;
 /// The most bytes of event JSON it stores in one transaction (a larger
@@ -42,7 +44,7 @@ const CHUNK_BYTES: usize = 1 << 20;
 const SMALL_RUN: usize = 64;
 /// The write-ahead log may grow to the database's size, or this much when
 /// the database is smaller, before a checkpoint truncates it.
-const WAL_MIN_CAP: u64 = 4 << 20;
+const WAL_MIN_CAP: u64 = 8 << 20;
 
 /// The answer to a write: how many events were new, once all committed.
 type Reply = Box<dyn FnOnce(Result<usize, ServerError>) + Send>;
@@ -137,6 +139,9 @@ struct Storage {
     store: ObservationStore,
     feed: Arc<Feed>,
     log: Log,
+    /// The log file's size when last looked at, and when that was.
+    log_size: u64,
+    looked: Instant,
     checkpoint: mpsc::SyncSender<()>,
 }
 
@@ -150,6 +155,9 @@ struct Log {
     /// Set by the checkpoint thread when the log is to be truncated, taken
     /// by the storage thread before its next transaction.
     truncate: Arc<AtomicBool>,
+    /// Transactions the storage thread began (the checkpoint thread sees
+    /// from it whether the storage thread is idle).
+    writes: Arc<AtomicU64>,
 }
 
 impl Log {
@@ -159,16 +167,20 @@ impl Log {
             db,
             cap,
             truncate: Arc::new(AtomicBool::new(false)),
+            writes: Arc::new(AtomicU64::new(0)),
         }
     }
 
-    /// Whether the log is past its cap: `cap`, else the database's size,
-    /// at least [`WAL_MIN_CAP`].
-    fn over_cap(&self) -> bool {
-        let size = |p: &Path| std::fs::metadata(p).map_or(0, |m| m.len());
-        let cap = self.cap.unwrap_or_else(|| size(&self.db).max(WAL_MIN_CAP));
-        size(&self.wal) > cap
+    /// The most the log may hold: `cap`, else the database's size, at
+    /// least [`WAL_MIN_CAP`].
+    fn cap(&self) -> u64 {
+        self.cap
+            .unwrap_or_else(|| file_size(&self.db).max(WAL_MIN_CAP))
     }
+}
+
+fn file_size(path: &Path) -> u64 {
+    std::fs::metadata(path).map_or(0, |m| m.len())
 }
 
 impl Storage {
@@ -237,12 +249,25 @@ impl Storage {
     /// truncates the log when the checkpoint thread asked for it, or wakes
     /// that thread when the log passed its cap.
     fn write(&mut self, events: Vec<NewEvent>, declared: &Declared) -> Result<usize, ServerError> {
-        if self.log.truncate.swap(false, Ordering::AcqRel) {
-            // A failure leaves the log as it was: the checkpoint thread asks
-            // again while it is over its cap.
-            let _ = self.store.truncate_log();
-        } else if self.log.over_cap() {
-            let _ = self.checkpoint.try_send(());
+        self.log.writes.fetch_add(1, Ordering::Relaxed);
+        if self.log.truncate.load(Ordering::Acquire) {
+            // Not truncated while a reader holds an older snapshot: tried
+            // again before the next transaction.
+            if self.store.truncate_log().unwrap_or(false) {
+                self.log.truncate.store(false, Ordering::Release);
+            }
+        } else if self.looked.elapsed() >= LOOK_EVERY {
+            // A file that grew past the cap is being appended to, not reused
+            // from its start: the checkpoint thread looks now. At twice the
+            // cap the disk bound comes first: truncated here and now.
+            let (size, cap) = (file_size(&self.log.wal), self.log.cap());
+            if size > cap.saturating_mul(2) && self.store.truncate_log().unwrap_or(false) {
+                self.log.truncate.store(false, Ordering::Release);
+            } else if size > self.log_size && size > cap {
+                let _ = self.checkpoint.try_send(());
+            }
+            self.log_size = size;
+            self.looked = Instant::now();
         }
         let fresh = self.store.write(events, declared)?;
         let stored = fresh.len();
@@ -267,6 +292,8 @@ impl Writer {
                     store,
                     feed,
                     log: log.clone(),
+                    log_size: 0,
+                    looked: Instant::now(),
                     checkpoint,
                 };
                 let checkpointer = std::thread::Builder::new()
@@ -348,30 +375,40 @@ fn wal_path(db: &std::path::Path) -> PathBuf {
 
 /// Copies the write-ahead log into the database every 200 ms (passive
 /// checkpoints: the storage thread never waits for them), and once more
-/// when the storage thread ends.
+/// when the storage thread ends; truncates the log when its file passes its
+/// cap (see [`Log::cap`]).
 ///
-/// A passive checkpoint never empties a log written to without pause, so
-/// when the log passes its cap (see [`Log::over_cap`]) it is truncated.
-/// A truncating checkpoint must exclude the writer: run from this thread
-/// it waited, in the busy handler's growing sleeps, for a gap between two
+/// A truncating checkpoint must exclude the writer. Run from this thread,
+/// it waited in the busy handler's growing sleeps for a gap between two
 /// transactions of a busy storage thread (up to a second, the log growing
-/// all the while) and then copied everything at once. So this thread
-/// first writes the database's dirty pages to disk (without any lock) and
-/// catches up with a passive checkpoint, then hands the truncation to the
-/// storage thread, which runs it before its next transaction, with little
-/// left to copy or sync. A storage thread with nothing to write leaves it
-/// to this thread on the next round.
+/// all the while), then copied everything at once. So this thread writes
+/// the database's dirty pages to disk (holding no lock) and catches up with
+/// a passive checkpoint, then hands the truncation to the storage thread,
+/// which runs it before its next transaction with little left to copy or
+/// sync; this thread only truncates itself after a round without writes.
+/// (SQLite's `journal_size_limit`, which cuts the file each time the log
+/// starts over, made every one-event commit about 20% slower: the file grew
+/// again page by page.)
 fn checkpoint_until(log: &Log, wanted: &mpsc::Receiver<()>) {
     let Ok(conn) = connect(&log.db) else { return };
     let passive = || conn.execute_batch("PRAGMA wal_checkpoint(PASSIVE);");
+    let truncate = || conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);");
+    let mut writes = log.writes.load(Ordering::Relaxed);
     while let Ok(()) | Err(mpsc::RecvTimeoutError::Timeout) = wanted.recv_timeout(CHECKPOINT_EVERY)
     {
+        let before = std::mem::replace(&mut writes, log.writes.load(Ordering::Relaxed));
+        if log.truncate.load(Ordering::Acquire) && writes != before {
+            // Handed over and not done yet: a checkpoint here would only
+            // make the storage thread's truncation fail.
+            continue;
+        }
         let _ = passive();
-        if !log.over_cap() {
+        if file_size(&log.wal) <= log.cap() {
             log.truncate.store(false, Ordering::Release);
-        } else if log.truncate.swap(false, Ordering::AcqRel) {
-            // Asked for last round and not taken: the storage thread is idle.
-            let _ = conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);");
+        } else if writes == before {
+            // Nothing written for a round: no writer to wait for.
+            let _ = truncate();
+            log.truncate.store(false, Ordering::Release);
         } else {
             if let Ok(db) = std::fs::File::open(&log.db) {
                 let _ = db.sync_data();
@@ -380,5 +417,5 @@ fn checkpoint_until(log: &Log, wanted: &mpsc::Receiver<()>) {
             log.truncate.store(true, Ordering::Release);
         }
     }
-    let _ = conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);");
+    let _ = truncate();
 }
