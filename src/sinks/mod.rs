@@ -4,7 +4,7 @@
 //! Every sink has one shape: a builder whose `register(&center, name)`
 //! returns a guard, the sink's only handle, with `flush(timeout)`,
 //! `stats()` and `shutdown(timeout)`, which flushes on drop
-//! ([`registration`] holds what the guards share).
+//! (`registration` holds what the guards share).
 
 #[cfg(feature = "devtools-client")]
 pub(crate) mod devtools;

@@ -52,7 +52,7 @@ impl JsonlSinkBuilder {
     /// The event types the sink writes (default: every event). Takes what
     /// [`EventCenter::register_hook`] takes: a pattern, a list of patterns
     /// or [`Patterns::All`]; a bad pattern is reported by
-    /// [`JsonlSink::register`].
+    /// [`register`](JsonlSinkBuilder::register).
     ///
     /// ```
     /// let builder = event_center::JsonlSink::builder("events.jsonl").with_patterns("action.*");

@@ -216,7 +216,7 @@ impl SinkEnd for JsonlSink {
     }
 
     fn close(&self, _deadline: Instant) {
-        self.shared.lock().flush_outside_hook(true);
+        self.shared.lock().close();
         self.shared.stop.stop();
     }
 }

@@ -288,6 +288,13 @@ impl FileWriter {
         }
     }
 
+    /// Writes and fsyncs what is buffered (as a flush outside a hook call)
+    /// and closes the file; a line appended afterwards would reopen it.
+    pub(super) fn close(&mut self) {
+        self.flush_outside_hook(true);
+        self.file = None;
+    }
+
     /// Whether lines are waiting in the buffer.
     pub(super) fn has_buffered(&self) -> bool {
         !self.buf.is_empty()

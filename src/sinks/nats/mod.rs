@@ -13,11 +13,6 @@ use async_nats::jetstream::{self, stream};
 
 use crate::center::RegisterError;
 
-#[cfg(doc)]
-use sink::NatsSinkBuilder;
-#[cfg(doc)]
-use source::NatsSourceBuilder;
-
 mod sink;
 mod source;
 

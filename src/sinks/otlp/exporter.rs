@@ -157,7 +157,7 @@ impl Hook for OtlpExporter {
                 OtlpErrorKind::ShutDown,
                 format!(
                     "the OTLP exporter for {} is shut down, so event {} was not exported: \
-                     unregister the hook before shutting the exporter down",
+                     keep its guard alive while events should be exported",
                     inner.endpoint, event.event_type
                 ),
             )

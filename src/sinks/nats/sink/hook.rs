@@ -32,7 +32,7 @@ const DEFAULT_WINDOW: usize = 1024;
 
 /// An [`EventCenter`] hook that publishes each event to a NATS JetStream
 /// stream: its Agently JSON to `<prefix>.<event type>` (see
-/// [`subject`](NatsSink::subject)), with its `event_id` as the
+/// [`subject`](super::guard::NatsGuard::subject)), with its `event_id` as the
 /// `Nats-Msg-Id` header, so the stream stores each event once however often
 /// it is published within its duplicate window.
 ///
