@@ -6,10 +6,11 @@
 //!   of 1,000 typical events (a run, a small payload): the sender thread's
 //!   serialization and batching (throughput in events; target <= 2 us per
 //!   event, serialization and enqueue together).
-//! - `devtools_enqueue`: the hook's work per event (`on_event`: the
-//!   high-frequency check and a push under the buffer's lock) while the
-//!   sender thread empties the buffer into a loopback stub server that
-//!   answers 200, as it would in a run.
+//! - `devtools_enqueue`: the hook's work per event (`on_event`, called
+//!   directly through the guard's hidden bench entry: the high-frequency
+//!   check and a push under the buffer's lock) while the sender thread
+//!   empties the buffer into a loopback stub server that answers 200, as it
+//!   would in a run.
 //!
 //! First, outside criterion, a real Agently DevTools server (agently-devtools
 //! 0.2.0, from the virtualenv `scripts/devtools_server.sh install` makes) is
@@ -30,7 +31,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
-use event_center::{DevtoolsForwarder, Event, EventCenter, Hook, RunContext};
+use event_center::{DevtoolsForwarder, Event, EventCenter, RunContext};
 use serde_json::json;
 
 /// A typical event: a model request's completion in a child run.
@@ -44,12 +45,13 @@ fn event(run: &RunContext, n: u64) -> Arc<Event> {
 }
 
 fn serialize(c: &mut Criterion) {
+    let center = EventCenter::new();
     let forwarder = DevtoolsForwarder::builder("http://127.0.0.1:9")
         .with_app_id("bench")
         .with_group_id("g1")
         .with_environment("bench")
-        .with_close_timeout(Duration::ZERO)
-        .build()
+        .with_flush_timeout(Duration::ZERO)
+        .register(&center, "devtools")
         .unwrap();
     let run = RunContext::new("agent_execution").child("model_request");
     let mut group = c.benchmark_group("devtools_serialize");
@@ -65,10 +67,11 @@ fn serialize(c: &mut Criterion) {
 
 fn enqueue(c: &mut Criterion) {
     let stub = devtools_server::StubServer::start(|_| 200);
+    let center = EventCenter::new();
     let forwarder = DevtoolsForwarder::builder(stub.url())
         .with_batch(1000, Duration::from_millis(20))
         .with_buffer(1 << 20)
-        .build()
+        .register(&center, "devtools")
         .unwrap();
     let run = RunContext::new("agent_execution").child("model_request");
     let events: Vec<Arc<Event>> = (0..1024).map(|i| event(&run, i)).collect();
@@ -78,7 +81,7 @@ fn enqueue(c: &mut Criterion) {
         b.iter_custom(|iters| {
             let started = Instant::now();
             for i in 0..iters {
-                let _ = forwarder.on_event(&events[(i % 1024) as usize]);
+                let _ = forwarder.on_event_for_bench(&events[(i % 1024) as usize]);
             }
             let elapsed = started.elapsed();
             forwarder.flush(Duration::from_secs(60));
@@ -86,8 +89,10 @@ fn enqueue(c: &mut Criterion) {
         })
     });
     group.finish();
-    let stats = forwarder.shutdown(Duration::from_secs(30));
+    forwarder.flush(Duration::from_secs(30));
+    let stats = forwarder.stats();
     assert_eq!(stats.dropped.total(), 0, "{stats:?}");
+    forwarder.shutdown(Duration::from_secs(30));
 }
 
 /// User plus system CPU time of this process (all threads).
@@ -120,8 +125,6 @@ fn real_server(_: &mut Criterion) {
     let devtools = DevtoolsForwarder::builder(server.url())
         .with_app_id("bench")
         .with_batch(500, Duration::from_millis(20))
-        .build()
-        .unwrap()
         .register(&center, "devtools")
         .unwrap();
     let root = RunContext::new("agent_execution");
@@ -138,8 +141,9 @@ fn real_server(_: &mut Criterion) {
                 .send();
         }
     }
-    let stats = devtools.flush(Duration::from_secs(600));
+    devtools.flush(Duration::from_secs(600));
     let wall = started.elapsed();
+    let stats = devtools.stats();
     let cpu = process_cpu()
         .zip(cpu_before)
         .map(|(after, before)| after - before);

@@ -7,7 +7,7 @@
 //!   `JsonlSink` registered (`Background(65,536, Block)`, so the emitter is
 //!   paced by the sink and nothing is dropped; `FsyncPolicy::Never`, as the
 //!   peer never fsyncs; rotation at 64 MiB, 2 files kept, so the disk use
-//!   stays bounded), each batch timed until `guard.flush()` returns: every
+//!   stays bounded), each batch timed until `guard.flush(timeout)` returns: every
 //!   event is then a line written to the file. The sink serializes on its
 //!   worker thread, so emitting and writing overlap on two cores.
 //! - `tracing_subscriber_json`: the same batches as `tracing::info!` events
@@ -92,10 +92,8 @@ fn jsonl_sustained(c: &mut Criterion) {
         .with_delivery(Delivery::background(65_536, Overflow::Block))
         .with_fsync(FsyncPolicy::Never)
         .with_rotation(FILE_LIMIT, 2)
-        .build()
-        .expect("open the sink's file")
         .register(&center, "jsonl")
-        .expect("register the sink");
+        .expect("open the sink's file and register the sink");
     let emitter = center.emitter("Planner").with_run(run.clone());
     group.bench_function("event_center_jsonl", |b| {
         b.iter_custom(|iters| {
@@ -107,7 +105,7 @@ fn jsonl_sustained(c: &mut Criterion) {
                         .payload(json!({"step": i, "tokens": 42}))
                         .send();
                 }
-                let report = guard.flush().expect("write the file");
+                let report = guard.flush(Duration::from_secs(60));
                 assert_eq!(report.pending, 0, "the flush timed out");
             }
             start.elapsed()

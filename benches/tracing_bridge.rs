@@ -151,9 +151,10 @@ fn out_of_center(c: &mut Criterion) {
     });
 
     let center = EventCenter::new();
-    TracingHook::new()
+    let _tracing = TracingHook::builder()
         .with_delivery(Delivery::Inline)
-        .register(&center, "tracing", "model.*")
+        .with_patterns("model.*")
+        .register(&center, "tracing")
         .unwrap();
     let emitter = center.emitter("Planner").with_run(run);
     let visited = Arc::new(AtomicU64::new(0));

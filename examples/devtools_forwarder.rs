@@ -8,8 +8,8 @@
 //! ```
 //!
 //! Open the printed URL to see the run tree. With no server listening, the
-//! forwarder keeps the events, retries with backoff, and the shutdown report
-//! says how many were left: the agent itself never waits or fails.
+//! forwarder keeps the events, retries with backoff, and its numbers after
+//! the flush say how many were left: the agent itself never waits or fails.
 
 use std::time::Duration;
 
@@ -30,7 +30,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             Duration::from_millis(50),
             Duration::from_millis(500),
         ))
-        .build()?
         .register(&center, "devtools")?;
 
     let run = RunContext::new("agent_execution").with_agent_name("planner");
@@ -68,7 +67,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .send();
     agent.emit("agent_execution.completed").send();
 
-    let stats = devtools.shutdown(Duration::from_secs(3));
+    devtools.flush(Duration::from_secs(3));
+    let stats = devtools.stats();
+    devtools.shutdown(Duration::ZERO);
     println!(
         "accepted {} sent {} in {} requests, dropped {}, retries {}",
         stats.accepted,

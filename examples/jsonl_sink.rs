@@ -6,6 +6,7 @@
 //! Run with `cargo run --features jsonl --example jsonl_sink`.
 
 use std::io::Write;
+use std::time::Duration;
 
 use event_center::{read_jsonl, EventCenter, FsyncPolicy, JsonlSink, Level, RunContext};
 use serde_json::json;
@@ -21,7 +22,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .with_patterns(["action.*", "model.*", "runtime.*", "event_center.*"])
         .with_rotation(64 * 1024, 3)
         .with_fsync(FsyncPolicy::OnFlush)
-        .build()?
         .register(&center, "jsonl")?;
 
     let run = RunContext::new("agent_execution").with_agent_name("planner");
@@ -44,13 +44,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .send();
 
     // Waits for the sink's queue, writes the buffer and fsyncs.
-    let report = guard.flush()?;
+    let report = guard.flush(Duration::from_secs(5));
     let stats = guard.stats();
     println!(
         "delivered {} events; {} lines in {} bytes, {} rotations, {} fsyncs, {} lost",
         report.delivered, stats.written, stats.bytes, stats.rotations, stats.fsyncs, stats.lost
     );
-    drop(guard);
+    if let Some(error) = &stats.last_error {
+        println!("the last write error: {error}");
+    }
+    guard.shutdown(Duration::from_secs(5));
 
     let mut files: Vec<_> = std::fs::read_dir(&dir)?
         .map(|e| e.map(|e| e.file_name().to_string_lossy().into_owned()))

@@ -27,12 +27,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .unwrap_or_else(|| "nats://127.0.0.1:4222".to_owned());
 
     let center = EventCenter::new();
-    let sink = match NatsSink::builder(&url)
+    let guard = match NatsSink::builder(&url)
         .with_prefix(PREFIX)
         .with_stream(STREAM)
-        .build()
+        .register(&center, "nats")
     {
-        Ok(sink) => sink,
+        Ok(guard) => guard,
         Err(e) if e.kind() == NatsErrorKind::Connect => {
             println!("{e}");
             println!("nothing was published; start `nats-server -js` and run this again");
@@ -42,9 +42,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     println!(
         "model.completed goes to `{}`",
-        sink.subject("model.completed")
+        guard.subject("model.completed")
     );
-    let guard = sink.register(&center, "nats")?;
 
     let run = RunContext::new("agent_execution").with_agent_name("planner");
     let agent = center.emitter("Planner").with_run(run.clone());
@@ -66,11 +65,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .send();
     agent.emit("agent_execution.completed").send();
 
-    let stats = guard.shutdown(Duration::from_secs(5));
+    guard.flush(Duration::from_secs(5));
+    let stats = guard.stats();
     println!(
         "published {} events to stream {STREAM} ({} duplicates, {} lost, {} retries)",
         stats.published, stats.duplicates, stats.lost, stats.retries
     );
+    guard.shutdown(Duration::from_secs(5));
 
     // Read them back into a local center, model and tool events only.
     let local = EventCenter::new();

@@ -21,8 +21,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .with_service_name("travel-agent")
         .with_timeout(Duration::from_secs(3))
         .with_retries(0)
-        .build()?
-        .register(&center)?;
+        .register(&center, "otlp")?;
 
     // One agent execution with a model request and a tool call under it.
     let agent = RunContext::new("agent_execution")
@@ -61,10 +60,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .send();
     agent_events.emit("agent.completed").send();
 
-    let endpoint = guard.exporter().endpoint().to_owned();
-    match guard.shutdown() {
-        Ok(()) => println!("exported 6 log records and 3 spans to {endpoint}"),
-        Err(error) => println!("the export failed: {error}"),
+    // Sends what was emitted (the open runs stay open), then ends the runs'
+    // spans and sends them at the shutdown.
+    let endpoint = guard.endpoint().to_owned();
+    guard.flush(Duration::from_secs(5));
+    let failed = guard.stats().last_error;
+    guard.shutdown(Duration::from_secs(5));
+    match failed {
+        None => println!("exported 6 log records and 3 spans to {endpoint}"),
+        Some(error) => println!("the export failed: {error}"),
     }
     Ok(())
 }

@@ -28,7 +28,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // rather than `*`: with `*`, every tracing log would be listened to, so
     // built into a center event (which this hook then skips, as it came from
     // tracing).
-    TracingHook::new().register(&center, "tracing", ["model.*", "runtime.*", "tool.*"])?;
+    let tracing_hook = TracingHook::builder()
+        .with_patterns(["model.*", "runtime.*", "tool.*"])
+        .register(&center, "tracing")?;
 
     // A center hook (think devtools) that wants the application's orders,
     // whether they were emitted through the center or logged with tracing.
@@ -67,14 +69,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         tracing::info!("an ordinary log line: no hook listens, so the center builds nothing");
     });
 
-    // Let the background hook write its lines, then show what the center saw.
-    let report = center.shutdown(Duration::from_secs(5));
+    // Let the background hook write its lines (its guard drains its queue
+    // and unregisters it), then show what the center saw.
+    let report = tracing_hook.shutdown(Duration::from_secs(5));
     println!("\nthe orders panel saw (from tracing):");
     for line in orders.lock().map(|o| o.clone()).unwrap_or_default() {
         println!("  {line}");
     }
     println!(
-        "delivery: {} delivered, {} dropped, {} pending",
+        "the tracing hook: {} delivered, {} dropped, {} pending",
         report.delivered, report.dropped, report.pending
     );
     Ok(())

@@ -199,9 +199,11 @@ pub use sinks::jsonl::{
     JsonlSinkBuilder, JsonlStats,
 };
 #[cfg(feature = "otlp")]
-pub use sinks::otlp::{OtlpError, OtlpErrorKind, OtlpExporter, OtlpExporterBuilder, OtlpGuard};
+pub use sinks::otlp::{
+    OtlpError, OtlpErrorKind, OtlpExporter, OtlpExporterBuilder, OtlpGuard, OtlpStats,
+};
 #[cfg(feature = "tracing")]
-pub use sinks::tracing_bridge::{EventCenterLayer, TracingHook};
+pub use sinks::tracing_bridge::{EventCenterLayer, TracingGuard, TracingHook, TracingHookBuilder};
 pub use text::SharedStr;
 pub use typed::{TypedError, TypedErrorKind, TypedEvent};
 // --- server re-exports (feature server) ---

@@ -346,9 +346,26 @@ impl Registry {
     /// Removes the hook named `name`; no delivery to it starts after this
     /// returns.
     pub(crate) fn remove(&self, name: &str) -> Option<Arc<HookEntry>> {
+        self.remove_where(|h| h.shared.name == name)
+    }
+
+    /// Removes the hook whose id is `id`, if it is still registered (a hook
+    /// registered under the same name since is left alone).
+    #[cfg(any(
+        feature = "jsonl",
+        feature = "nats",
+        feature = "otlp",
+        feature = "tracing",
+        feature = "devtools-client"
+    ))]
+    pub(crate) fn remove_id(&self, id: u64) -> Option<Arc<HookEntry>> {
+        self.remove_where(|h| h.shared.id == id)
+    }
+
+    fn remove_where(&self, found: impl Fn(&HookEntry) -> bool) -> Option<Arc<HookEntry>> {
         let _writer = self.lock_writer();
         let current = self.snapshot.load();
-        let i = current.hooks.iter().position(|h| h.shared.name == name)?;
+        let i = current.hooks.iter().position(|h| found(h))?;
         let mut hooks = current.hooks.clone();
         let removed = hooks.remove(i);
         removed.shared.active.store(false, Ordering::SeqCst);

@@ -64,7 +64,6 @@ pub(crate) fn run(args: DemoArgs) -> Result<(), CliError> {
         .with_app_id("event-center-demo")
         .with_group_id("demo")
         .with_batch(256, Duration::from_millis(50))
-        .build()?
         .register(&center, "devtools")?;
     let stop = Arc::new(AtomicBool::new(false));
     let stopper = Arc::clone(&stop);
@@ -98,7 +97,11 @@ pub(crate) fn run(args: DemoArgs) -> Result<(), CliError> {
     // Events the center's queue in front of the forwarder dropped never
     // reached it: count them too.
     let queue_dropped: u64 = center.stats().hooks.iter().map(|h| h.dropped.total()).sum();
-    let stats = devtools.shutdown(Duration::from_secs(30));
+    // The forwarder's numbers once everything was sent (or the wait ended):
+    // what is still unsent then is lost with the shutdown.
+    devtools.flush(Duration::from_secs(30));
+    let stats = devtools.stats();
+    devtools.shutdown(Duration::from_secs(30));
     server.shutdown();
     let lost = stats.accepted - stats.sent + queue_dropped;
     if lost > 0 {

@@ -107,8 +107,8 @@ fn serve_stores_each_event_of_three_nats_producer_processes_once() {
 // Not in the test-support crate, which does not depend on event-center.
 /// Publishes `events` through a `NatsSink` (a blocking background queue)
 /// to `prefix` in `stream`, then the first `republished` of them again with
-/// the same ids, as a retry would; returns the sink's numbers once it shut
-/// down, and how many events the center dropped.
+/// the same ids, as a retry would; returns the sink's numbers once it has
+/// flushed, and how many events the center dropped.
 pub fn publish(
     url: &str,
     prefix: &str,
@@ -122,14 +122,14 @@ pub fn publish(
         .with_prefix(prefix)
         .with_stream(stream)
         .with_delivery(Delivery::background(65_536, Overflow::Block))
-        .build()
-        .expect("the sink connects")
         .register(&center, "nats")
-        .expect("the sink registers");
+        .expect("the sink connects and registers");
     for event in events.iter().chain(&events[..republished]) {
         center.emit_event(event.clone());
     }
-    let stats = guard.shutdown(Duration::from_secs(60));
+    guard.flush(Duration::from_secs(60));
+    let stats = guard.stats();
+    guard.shutdown(Duration::from_secs(60));
     let dropped = center.stats().hooks.iter().map(|h| h.dropped.total()).sum();
     (stats, dropped)
 }

@@ -2,6 +2,14 @@
 
 mod builder;
 mod register;
+#[cfg(any(
+    feature = "jsonl",
+    feature = "nats",
+    feature = "otlp",
+    feature = "tracing",
+    feature = "devtools-client"
+))]
+pub(crate) mod sink_hooks;
 mod stats;
 
 pub use builder::EventCenterBuilder;

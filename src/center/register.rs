@@ -193,17 +193,17 @@ impl EventCenter {
             HookOptions::new(),
             true,
         )
-        .map(|old| old.is_some())
+        .map(|(_, old)| old.is_some())
     }
 
-    fn insert(
+    pub(super) fn insert(
         &self,
         name: SharedStr,
         patterns: Patterns,
         hook: HookFn,
         options: HookOptions,
         replace: bool,
-    ) -> Result<Option<Arc<HookEntry>>, RegisterError> {
+    ) -> Result<(Arc<HookEntry>, Option<Arc<HookEntry>>), RegisterError> {
         let error = |kind| RegisterError {
             name: name.to_string(),
             kind,
@@ -218,7 +218,7 @@ impl EventCenter {
         let replaced = self
             .inner
             .registry
-            .insert(entry, replace)
+            .insert(entry.clone(), replace)
             .map_err(|InsertError::Duplicate| error(RegisterErrorKind::DuplicateName))?;
         // Lifecycle callbacks run outside the registry lock, so they may
         // register or unregister hooks themselves.
@@ -227,7 +227,7 @@ impl EventCenter {
             old.hook.on_unregister(&name);
         }
         hook.on_register(&name);
-        Ok(replaced)
+        Ok((entry, replaced))
     }
 
     /// Unregisters the hook named `name`; returns whether there was one.

@@ -292,7 +292,7 @@ pub struct FlushReport {
 }
 
 impl FlushReport {
-    fn of(hooks: &[Arc<HookEntry>], elapsed: Duration) -> FlushReport {
+    pub(super) fn of(hooks: &[Arc<HookEntry>], elapsed: Duration) -> FlushReport {
         let hooks: Vec<HookStats> = hooks.iter().map(|e| hook_stats(e)).collect();
         let sum = |f: fn(&HookStats) -> u64| hooks.iter().map(f).sum();
         FlushReport {
@@ -317,7 +317,7 @@ impl FlushReport {
     }
 }
 
-fn hook_stats(entry: &HookEntry) -> HookStats {
+pub(super) fn hook_stats(entry: &HookEntry) -> HookStats {
     let c = &entry.shared.counters;
     let load = |counter: &AtomicU64| counter.load(Ordering::Acquire);
     // Outcomes first, then pending, then accepted: an event settling between

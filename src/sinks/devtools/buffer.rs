@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value};
 
 use super::builder::Config;
+use super::error::{DevtoolsError, DevtoolsErrorKind};
 use super::stats::DevtoolsStats;
 use crate::center::EventCenter;
 use crate::coalesce::is_high_frequency;
@@ -164,7 +165,8 @@ impl Shared {
         if s.closing.is_some() {
             s.stats.dropped.shutdown += 1;
             s.unreported += 1;
-            return Err("the DevTools forwarder is shut down: event dropped".into());
+            let detail = format!("event `{}` dropped", event.event_type);
+            return Err(DevtoolsError::new(DevtoolsErrorKind::Closed, detail).into());
         }
         let seq = s.next_seq;
         s.next_seq += 1;

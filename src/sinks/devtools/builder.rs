@@ -1,6 +1,8 @@
 //! The builder and the configuration it fixes: the server's URL, the API
-//! key, batching, buffering and the retry backoff.
+//! key, batching, buffering, the retry backoff and the hook's patterns and
+//! delivery; and the registration.
 
+use std::fmt;
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
@@ -9,10 +11,12 @@ use serde_json::json;
 use super::buffer::{Shared, State};
 use super::error::{DevtoolsError, DevtoolsErrorKind};
 use super::forwarder::{DevtoolsForwarder, Inner};
-use super::sender::Sender;
-
-#[cfg(doc)]
 use super::guard::DevtoolsGuard;
+use super::sender::Sender;
+use crate::center::EventCenter;
+use crate::delivery::{Delivery, HookOptions, Overflow};
+use crate::pattern::Patterns;
+use crate::sinks::registration::Registration;
 
 /// The ingest path posted to when the URL given is the server's base URL.
 const INGEST_PATH: &str = "/observation/ingest";
@@ -82,11 +86,34 @@ pub(super) struct Config {
     pub(super) capacity: usize,
     pub(super) backoff: DevtoolsBackoff,
     pub(super) timeout: Duration,
-    pub(super) close_timeout: Duration,
+    pub(super) flush_timeout: Duration,
 }
 
-/// Builds a [`DevtoolsForwarder`]; see [`DevtoolsForwarder::builder`].
-#[derive(Clone, Debug)]
+/// Builds a [`DevtoolsForwarder`] and registers it; see
+/// [`DevtoolsForwarder::builder`].
+///
+/// ```
+/// use std::time::Duration;
+/// use event_center::{DevtoolsBackoff, DevtoolsForwarder, EventCenter};
+///
+/// let center = EventCenter::new();
+/// let guard = DevtoolsForwarder::builder("http://127.0.0.1:9") // nothing listens there
+///     .with_app_id("travel-agent")
+///     .with_environment("dev")
+///     .with_batch(500, Duration::from_millis(50))
+///     .with_buffer(10_000)
+///     .with_retry(DevtoolsBackoff::new(Duration::from_millis(50), Duration::from_secs(2)))
+///     .with_patterns(["agent_execution.*", "model.*", "tool.*"])
+///     .with_flush_timeout(Duration::ZERO) // at drop, give up at once
+///     .register(&center, "devtools")?;
+/// center.emitter("Agent").emit("model.requesting").send();
+/// guard.flush(Duration::from_millis(200)); // kept, retried
+/// let stats = guard.stats();
+/// assert_eq!((stats.accepted, stats.sent, stats.pending), (1, 0, 1));
+/// # Ok::<(), event_center::DevtoolsError>(())
+/// ```
+#[derive(Clone)]
+#[must_use = "a builder does nothing until register() is called"]
 pub struct DevtoolsForwarderBuilder {
     pub(super) url: String,
     pub(super) app_id: Option<String>,
@@ -98,7 +125,29 @@ pub struct DevtoolsForwarderBuilder {
     pub(super) capacity: usize,
     pub(super) backoff: DevtoolsBackoff,
     pub(super) timeout: Duration,
-    pub(super) close_timeout: Duration,
+    pub(super) flush_timeout: Duration,
+    pub(super) patterns: Patterns,
+    pub(super) delivery: Option<Delivery>,
+}
+
+impl fmt::Debug for DevtoolsForwarderBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DevtoolsForwarderBuilder")
+            .field("url", &self.url)
+            .field("app_id", &self.app_id)
+            .field("group_id", &self.group_id)
+            .field("environment", &self.environment)
+            .field("api_key", &self.api_key.as_ref().map(|_| "<redacted>"))
+            .field("max_batch", &self.max_batch)
+            .field("max_delay", &self.max_delay)
+            .field("capacity", &self.capacity)
+            .field("backoff", &self.backoff)
+            .field("timeout", &self.timeout)
+            .field("flush_timeout", &self.flush_timeout)
+            .field("patterns", &self.patterns)
+            .field("delivery", &self.delivery)
+            .finish()
+    }
 }
 
 impl DevtoolsForwarderBuilder {
@@ -106,11 +155,8 @@ impl DevtoolsForwarderBuilder {
     /// under `"default"`).
     ///
     /// ```
-    /// let f = event_center::DevtoolsForwarder::builder("http://127.0.0.1:15596")
-    ///     .with_app_id("travel-agent")
-    ///     .build()
-    ///     .unwrap();
-    /// assert!(String::from_utf8(f.ingest_body(&[])).unwrap().contains("\"app_id\":\"travel-agent\""));
+    /// let b = event_center::DevtoolsForwarder::builder("http://127.0.0.1:15596").with_app_id("travel-agent");
+    /// assert!(format!("{b:?}").contains(r#"app_id: Some("travel-agent")"#));
     /// ```
     pub fn with_app_id(mut self, app_id: impl Into<String>) -> Self {
         self.app_id = Some(app_id.into());
@@ -120,8 +166,8 @@ impl DevtoolsForwarderBuilder {
     /// The `group_id` of every batch (a team, a tenant, an experiment).
     ///
     /// ```
-    /// let f = event_center::DevtoolsForwarder::builder("http://h").with_group_id("g1").build().unwrap();
-    /// assert!(String::from_utf8(f.ingest_body(&[])).unwrap().contains("\"group_id\":\"g1\""));
+    /// let b = event_center::DevtoolsForwarder::builder("http://h").with_group_id("g1");
+    /// assert!(format!("{b:?}").contains(r#"group_id: Some("g1")"#));
     /// ```
     pub fn with_group_id(mut self, group_id: impl Into<String>) -> Self {
         self.group_id = Some(group_id.into());
@@ -131,8 +177,8 @@ impl DevtoolsForwarderBuilder {
     /// The `environment` of every batch (`dev`, `staging`, `prod`).
     ///
     /// ```
-    /// let f = event_center::DevtoolsForwarder::builder("http://h").with_environment("dev").build().unwrap();
-    /// assert!(String::from_utf8(f.ingest_body(&[])).unwrap().contains("\"environment\":\"dev\""));
+    /// let b = event_center::DevtoolsForwarder::builder("http://h").with_environment("dev");
+    /// assert!(format!("{b:?}").contains(r#"environment: Some("dev")"#));
     /// ```
     pub fn with_environment(mut self, environment: impl Into<String>) -> Self {
         self.environment = Some(environment.into());
@@ -143,8 +189,8 @@ impl DevtoolsForwarderBuilder {
     /// `--api-key` answers `401` without it).
     ///
     /// ```
-    /// let f = event_center::DevtoolsForwarder::builder("http://h").with_api_key("secret").build().unwrap();
-    /// assert!(!format!("{f:?}").contains("secret"));
+    /// let b = event_center::DevtoolsForwarder::builder("http://h").with_api_key("secret");
+    /// assert!(!format!("{b:?}").contains("secret"));
     /// ```
     pub fn with_api_key(mut self, api_key: impl Into<String>) -> Self {
         self.api_key = Some(api_key.into());
@@ -157,11 +203,8 @@ impl DevtoolsForwarderBuilder {
     ///
     /// ```
     /// use std::time::Duration;
-    /// let f = event_center::DevtoolsForwarder::builder("http://h")
-    ///     .with_batch(500, Duration::from_millis(50))
-    ///     .build()
-    ///     .unwrap();
-    /// # drop(f);
+    /// let b = event_center::DevtoolsForwarder::builder("http://h").with_batch(500, Duration::from_millis(50));
+    /// assert!(format!("{b:?}").contains("max_batch: 500"));
     /// ```
     pub fn with_batch(mut self, max_events: usize, max_delay: Duration) -> Self {
         self.max_batch = max_events.max(1);
@@ -176,8 +219,8 @@ impl DevtoolsForwarderBuilder {
     /// held.
     ///
     /// ```
-    /// let f = event_center::DevtoolsForwarder::builder("http://h").with_buffer(10_000).build().unwrap();
-    /// # drop(f);
+    /// let b = event_center::DevtoolsForwarder::builder("http://h").with_buffer(10_000);
+    /// assert!(format!("{b:?}").contains("capacity: 10000"));
     /// ```
     pub fn with_buffer(mut self, capacity: usize) -> Self {
         self.capacity = capacity.max(1);
@@ -192,11 +235,9 @@ impl DevtoolsForwarderBuilder {
     /// ```
     /// use std::time::Duration;
     /// use event_center::{DevtoolsBackoff, DevtoolsForwarder};
-    /// let f = DevtoolsForwarder::builder("http://h")
-    ///     .with_retry(DevtoolsBackoff::new(Duration::from_millis(50), Duration::from_secs(2)))
-    ///     .build()
-    ///     .unwrap();
-    /// # drop(f);
+    /// let b = DevtoolsForwarder::builder("http://h")
+    ///     .with_retry(DevtoolsBackoff::new(Duration::from_millis(50), Duration::from_secs(2)));
+    /// assert!(format!("{b:?}").contains("initial: 50ms"));
     /// ```
     pub fn with_retry(mut self, backoff: DevtoolsBackoff) -> Self {
         self.backoff = backoff;
@@ -206,48 +247,115 @@ impl DevtoolsForwarderBuilder {
     /// The timeout of each request (default 10 s).
     ///
     /// ```
-    /// let f = event_center::DevtoolsForwarder::builder("http://h")
-    ///     .with_timeout(std::time::Duration::from_secs(2))
-    ///     .build()
-    ///     .unwrap();
-    /// # drop(f);
+    /// let b = event_center::DevtoolsForwarder::builder("http://h").with_timeout(std::time::Duration::from_secs(2));
+    /// assert!(format!("{b:?}").contains("timeout: 2s"));
     /// ```
     pub fn with_timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout.max(Duration::from_millis(1));
         self
     }
 
-    /// How long dropping the last handle (or a [`DevtoolsGuard`]) waits for
-    /// the buffered events to be sent (default 5 s).
+    /// How long dropping the [`DevtoolsGuard`] waits for the forwarder's
+    /// queue and for the buffered events to be sent (default 5 s); what is
+    /// left then is dropped and counted (`shutdown`).
     ///
     /// ```
-    /// let f = event_center::DevtoolsForwarder::builder("http://h")
-    ///     .with_close_timeout(std::time::Duration::from_millis(100))
-    ///     .build()
-    ///     .unwrap();
-    /// # drop(f);
+    /// let b = event_center::DevtoolsForwarder::builder("http://h")
+    ///     .with_flush_timeout(std::time::Duration::from_millis(100));
+    /// assert!(format!("{b:?}").contains("flush_timeout: 100ms"));
     /// ```
-    pub fn with_close_timeout(mut self, timeout: Duration) -> Self {
-        self.close_timeout = timeout;
+    pub fn with_flush_timeout(mut self, timeout: Duration) -> Self {
+        self.flush_timeout = timeout;
         self
     }
 
-    /// Checks the URL and the key and starts the sender thread.
+    /// The event types forwarded (default: every event). Takes what
+    /// [`EventCenter::register_hook`] takes; a bad pattern is reported by
+    /// [`register`](Self::register).
+    ///
+    /// ```
+    /// let b = event_center::DevtoolsForwarder::builder("http://h").with_patterns(["model.*", "tool.*"]);
+    /// assert!(format!("{b:?}").contains(r#"List(["model.*", "tool.*"])"#));
+    /// ```
+    pub fn with_patterns(mut self, patterns: impl Into<Patterns>) -> Self {
+        self.patterns = patterns.into();
+        self
+    }
+
+    /// How the forwarder's hook receives its events. Default: a background
+    /// queue as large as the forwarder's [buffer](Self::with_buffer) that
+    /// drops the oldest when full ([`Overflow::DropOldest`]); it fills only
+    /// if the hook's thread gets no CPU. [`Delivery::Coalesce`] makes
+    /// streams of deltas arrive as summaries. Keep the delivery queued: the
+    /// hook takes a lock.
+    ///
+    /// ```
+    /// use event_center::{CoalescePolicy, Delivery, DevtoolsForwarder};
+    /// let b = DevtoolsForwarder::builder("http://h").with_delivery(Delivery::coalesce(CoalescePolicy::new()));
+    /// assert!(format!("{b:?}").contains("Coalesce"));
+    /// ```
+    pub fn with_delivery(mut self, delivery: Delivery) -> Self {
+        self.delivery = Some(delivery);
+        self
+    }
+
+    /// Checks the URL and the key, starts the sender thread and registers
+    /// the forwarder on `center` under `name`, with its patterns and
+    /// delivery, and routes its drop reports to `center`. Events are
+    /// redacted by the center's [`Redaction`](crate::Redaction) before they
+    /// leave the process. Returns the guard, the forwarder's only handle,
+    /// which flushes and shuts the forwarder down when dropped.
     ///
     /// The URL is the server's base URL (`http://127.0.0.1:15596`, events go
     /// to `/observation/ingest` under it) or, when its path ends with
     /// `/ingest`, the ingest URL itself (the one `agently-devtools start`
     /// prints).
     ///
+    /// # Errors
+    ///
+    /// A [`DevtoolsError`]: a URL that is not `http://` or `https://` with a
+    /// host ([`DevtoolsErrorKind::InvalidUrl`]), a key that cannot be sent
+    /// in a header ([`DevtoolsErrorKind::InvalidApiKey`]), no thread for the
+    /// sender ([`DevtoolsErrorKind::ThreadUnavailable`]), or the center
+    /// refused the hook ([`DevtoolsErrorKind::Register`], with the center's
+    /// error in [`register_error`](DevtoolsError::register_error)).
+    ///
     /// ```
-    /// use event_center::{DevtoolsErrorKind, DevtoolsForwarder};
-    /// assert!(DevtoolsForwarder::builder("http://127.0.0.1:15596").build().is_ok());
-    /// assert!(DevtoolsForwarder::builder("https://devtools.example/observation/ingest").build().is_ok());
-    /// let err = DevtoolsForwarder::builder("ftp://h").build().unwrap_err();
+    /// use event_center::{DevtoolsErrorKind, DevtoolsForwarder, EventCenter};
+    ///
+    /// let center = EventCenter::new();
+    /// let guard = DevtoolsForwarder::builder("https://devtools.example/observation/ingest")
+    ///     .register(&center, "devtools")
+    ///     .unwrap();
+    /// assert_eq!(center.hook_names(), ["devtools"]);
+    /// # guard.shutdown(std::time::Duration::ZERO);
+    /// let err = DevtoolsForwarder::builder("ftp://h").register(&center, "devtools").unwrap_err();
     /// assert_eq!(err.kind(), &DevtoolsErrorKind::InvalidUrl);
     /// ```
-    pub fn build(self) -> Result<DevtoolsForwarder, DevtoolsError> {
-        let error = |kind, detail: String| DevtoolsError { kind, detail };
+    pub fn register(
+        self,
+        center: &EventCenter,
+        name: &str,
+    ) -> Result<DevtoolsGuard, DevtoolsError> {
+        let delivery = self
+            .delivery
+            .clone()
+            .unwrap_or_else(|| Delivery::background(self.capacity.max(1), Overflow::DropOldest));
+        let options = HookOptions::new().with_delivery(delivery);
+        let (patterns, flush_timeout) = (self.patterns.clone(), self.flush_timeout);
+        let forwarder = self.build()?;
+        let shared = forwarder.inner.shared.clone();
+        let registration =
+            Registration::new(center, name, patterns, options, forwarder, flush_timeout)
+                .map_err(DevtoolsError::register)?;
+        *shared.reports.lock().unwrap_or_else(|p| p.into_inner()) =
+            Some((center.clone(), name.to_owned()));
+        Ok(DevtoolsGuard { registration })
+    }
+
+    /// Checks the URL and the key and starts the sender thread.
+    fn build(self) -> Result<DevtoolsForwarder, DevtoolsError> {
+        let error = |kind, detail: String| DevtoolsError::new(kind, detail);
         let url = self.url.trim();
         let lower = url.to_ascii_lowercase();
         let rest = lower
@@ -305,7 +413,7 @@ impl DevtoolsForwarderBuilder {
                 capacity: self.capacity,
                 backoff: self.backoff,
                 timeout: self.timeout,
-                close_timeout: self.close_timeout,
+                flush_timeout: self.flush_timeout,
             },
             agent,
             state: Mutex::new(State::default()),

@@ -1,12 +1,18 @@
-//! The error of building a forwarder.
+//! The DevTools forwarder's one error type.
 
 use std::error::Error as StdError;
 use std::fmt;
 
+use crate::center::RegisterError;
+
+#[cfg(doc)]
+use super::builder::DevtoolsForwarderBuilder;
 #[cfg(doc)]
 use super::forwarder::DevtoolsForwarder;
+#[cfg(doc)]
+use super::stats::DevtoolsStats;
 
-/// What was wrong with a forwarder's configuration.
+/// What went wrong with a forwarder; see [`DevtoolsError`].
 ///
 /// ```
 /// use event_center::DevtoolsErrorKind;
@@ -22,33 +28,83 @@ pub enum DevtoolsErrorKind {
     InvalidApiKey,
     /// The sender thread could not be started.
     ThreadUnavailable,
+    /// The center refused the forwarder's hook (a name taken or blank, a
+    /// pattern that does not compile); see [`DevtoolsError::register_error`].
+    Register,
+    /// An event reached a forwarder that was shut down: it was dropped
+    /// (counted as `shutdown` in [`DevtoolsStats::dropped`]).
+    Closed,
 }
 
-/// An error building a [`DevtoolsForwarder`]: what was wrong and what to do.
+/// An error of a [`DevtoolsForwarder`]: what was wrong and what to do.
+///
+/// [`DevtoolsForwarderBuilder::register`] returns it for a configuration
+/// the forwarder cannot run with; the forwarder's hook returns it for an
+/// event offered after the shutdown, so the center counts that event as
+/// failed and reports it. A server that fails is not an error of the hook:
+/// the forwarder keeps the events and retries, and
+/// [`DevtoolsStats::last_error`] says why.
 ///
 /// ```
-/// use event_center::{DevtoolsErrorKind, DevtoolsForwarder};
+/// use event_center::{DevtoolsErrorKind, DevtoolsForwarder, EventCenter};
 ///
-/// let err = DevtoolsForwarder::builder("127.0.0.1:15596").build().unwrap_err();
+/// let err = DevtoolsForwarder::builder("127.0.0.1:15596")
+///     .register(&EventCenter::new(), "devtools")
+///     .unwrap_err();
 /// assert_eq!(err.kind(), &DevtoolsErrorKind::InvalidUrl);
 /// assert!(err.to_string().contains("127.0.0.1:15596"));
 /// ```
 #[derive(Clone, Debug)]
 pub struct DevtoolsError {
-    pub(super) kind: DevtoolsErrorKind,
-    pub(super) detail: String,
+    kind: DevtoolsErrorKind,
+    detail: String,
+    /// Boxed: a registration error is rare, and the error stays small.
+    register: Option<Box<RegisterError>>,
 }
 
 impl DevtoolsError {
+    pub(super) fn new(kind: DevtoolsErrorKind, detail: String) -> Self {
+        DevtoolsError {
+            kind,
+            detail,
+            register: None,
+        }
+    }
+
+    pub(super) fn register(error: RegisterError) -> Self {
+        DevtoolsError {
+            register: Some(Box::new(error)),
+            ..DevtoolsError::new(DevtoolsErrorKind::Register, String::new())
+        }
+    }
+
     /// What was wrong.
     ///
     /// ```
-    /// # use event_center::{DevtoolsErrorKind, DevtoolsForwarder};
-    /// let err = DevtoolsForwarder::builder("http://h").with_api_key("a\nb").build().unwrap_err();
+    /// # use event_center::{DevtoolsErrorKind, DevtoolsForwarder, EventCenter};
+    /// let err = DevtoolsForwarder::builder("http://h")
+    ///     .with_api_key("a\nb")
+    ///     .register(&EventCenter::new(), "devtools")
+    ///     .unwrap_err();
     /// assert_eq!(err.kind(), &DevtoolsErrorKind::InvalidApiKey);
     /// ```
     pub fn kind(&self) -> &DevtoolsErrorKind {
         &self.kind
+    }
+
+    /// The center's error, when the forwarder's hook could not be
+    /// registered ([`DevtoolsErrorKind::Register`]).
+    ///
+    /// ```
+    /// # use event_center::{DevtoolsErrorKind, DevtoolsForwarder, EventCenter, RegisterErrorKind};
+    /// let err = DevtoolsForwarder::builder("http://127.0.0.1:9")
+    ///     .register(&EventCenter::new(), "")
+    ///     .unwrap_err();
+    /// assert_eq!(err.kind(), &DevtoolsErrorKind::Register);
+    /// assert_eq!(err.register_error().unwrap().kind(), &RegisterErrorKind::EmptyName);
+    /// ```
+    pub fn register_error(&self) -> Option<&RegisterError> {
+        self.register.as_deref()
     }
 }
 
@@ -73,8 +129,24 @@ impl fmt::Display for DevtoolsError {
                  the process is out of threads or memory",
                 self.detail
             ),
+            DevtoolsErrorKind::Register => match &self.register {
+                Some(e) => write!(f, "cannot register the DevTools forwarder: {e}"),
+                None => f.write_str("cannot register the DevTools forwarder"),
+            },
+            DevtoolsErrorKind::Closed => write!(
+                f,
+                "the DevTools forwarder is shut down: {}; keep its guard alive while events \
+                 should be forwarded",
+                self.detail
+            ),
         }
     }
 }
 
-impl StdError for DevtoolsError {}
+impl StdError for DevtoolsError {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        self.register
+            .as_deref()
+            .map(|e| e as &(dyn StdError + 'static))
+    }
+}

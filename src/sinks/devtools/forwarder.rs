@@ -1,19 +1,21 @@
-//! The forwarder: the hook, its registration on a center, and its flush
-//! and shutdown.
+//! The forwarder: the hook that fills the buffer, its own flush and
+//! shutdown, and the request body.
 
 use std::fmt;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use super::buffer::Shared;
 use super::builder::{DevtoolsBackoff, DevtoolsForwarderBuilder};
-use super::guard::DevtoolsGuard;
-use super::stats::DevtoolsStats;
-use crate::center::{EventCenter, RegisterError};
-use crate::delivery::{Delivery, HookOptions, Overflow};
 use crate::event::Event;
 use crate::hook::{Hook, HookResult};
 use crate::pattern::Patterns;
+use crate::sinks::registration::{SinkEnd, DEFAULT_FLUSH_TIMEOUT};
+
+#[cfg(doc)]
+use super::guard::DevtoolsGuard;
+#[cfg(doc)]
+use super::stats::DevtoolsStats;
 
 /// Shuts the sender down when the last handle goes.
 pub(super) struct Inner {
@@ -22,7 +24,7 @@ pub(super) struct Inner {
 
 impl Drop for Inner {
     fn drop(&mut self) {
-        self.shared.shutdown(self.shared.config.close_timeout);
+        self.shared.shutdown(self.shared.config.flush_timeout);
     }
 }
 
@@ -39,17 +41,18 @@ impl Drop for Inner {
 /// high-frequency and coalesced events make room first, then the oldest. A
 /// batch the server refuses (`400`, `413`, `422`) is split until only the
 /// event it refuses is left out. Every event ends as sent or dropped
-/// (counted by reason in [`stats`](Self::stats)); drops are also reported,
-/// at most once a second and at each flush, as `event_center.events_dropped`
-/// events (source `DevtoolsForwarder`, payload `{hook, dropped, total: {by
-/// reason}}`) through the center the forwarder was
-/// [registered](Self::register) with, so they reach the DevTools server
-/// too.
+/// (counted by reason in [`DevtoolsGuard::stats`]); drops are also
+/// reported, at most once a second and at each flush, as
+/// `event_center.events_dropped` events (source `DevtoolsForwarder`,
+/// payload `{hook, dropped, total: {by reason}}`) through the center the
+/// forwarder is registered with, so they reach the DevTools server too.
 ///
-/// [`register`](Self::register) is the documented way: it registers the
-/// forwarder for every event with [`Delivery::Background`], so the
-/// emitter only queues, and returns a guard that flushes and shuts the
-/// forwarder down when dropped.
+/// [`DevtoolsForwarder::builder`] sets it up and
+/// [`register`](DevtoolsForwarderBuilder::register) registers it (for every
+/// event with [`Delivery::Background`](crate::Delivery::Background) unless
+/// the builder says otherwise, so the emitter only queues) and returns the
+/// [`DevtoolsGuard`], the forwarder's only handle, which flushes and shuts
+/// the forwarder down when dropped.
 ///
 /// ```no_run
 /// use std::time::Duration;
@@ -59,7 +62,6 @@ impl Drop for Inner {
 /// let devtools = DevtoolsForwarder::builder("http://127.0.0.1:15596")
 ///     .with_app_id("travel-agent")
 ///     .with_environment("dev")
-///     .build()?
 ///     .register(&center, "devtools")?;
 ///
 /// let run = RunContext::new("agent_execution");
@@ -67,11 +69,11 @@ impl Drop for Inner {
 /// emitter.emit("agent_execution.started").send();
 /// emitter.emit("model.requesting").run(run.child("model_request")).send();
 ///
-/// let stats = devtools.shutdown(Duration::from_secs(5));
-/// assert_eq!(stats.pending, 0);
+/// devtools.flush(Duration::from_secs(5));
+/// assert_eq!(devtools.stats().pending, 0);
+/// devtools.shutdown(Duration::from_secs(5));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[derive(Clone)]
 pub struct DevtoolsForwarder {
     pub(super) inner: Arc<Inner>,
 }
@@ -99,11 +101,9 @@ impl DevtoolsForwarder {
     /// or its ingest URL).
     ///
     /// ```
-    /// let forwarder = event_center::DevtoolsForwarder::builder("http://127.0.0.1:15596")
-    ///     .with_app_id("my-app")
-    ///     .build()
-    ///     .unwrap();
-    /// assert!(format!("{forwarder:?}").contains("/observation/ingest"));
+    /// let builder = event_center::DevtoolsForwarder::builder("http://127.0.0.1:15596")
+    ///     .with_app_id("my-app");
+    /// assert!(format!("{builder:?}").contains("my-app"));
     /// ```
     pub fn builder(url: impl Into<String>) -> DevtoolsForwarderBuilder {
         DevtoolsForwarderBuilder {
@@ -117,98 +117,15 @@ impl DevtoolsForwarder {
             capacity: 65_536,
             backoff: DevtoolsBackoff::default(),
             timeout: Duration::from_secs(10),
-            close_timeout: Duration::from_secs(5),
+            flush_timeout: DEFAULT_FLUSH_TIMEOUT,
+            patterns: Patterns::All,
+            delivery: None,
         }
     }
 
-    /// Registers the forwarder on `center` under `name` for every event,
-    /// with [`Delivery::Background`] (the emitter only queues; the hook only
-    /// moves the event into the forwarder's buffer), and routes its drop
-    /// reports to `center`. The center's queue in front of the hook holds as
-    /// many events as the forwarder's buffer ([`Overflow::DropOldest`]); it
-    /// fills only if the hook's thread gets no CPU. Events are redacted by
-    /// the center's [`Redaction`](crate::Redaction) before they leave the
-    /// process. Dropping the guard flushes and shuts down.
-    ///
-    /// ```
-    /// use std::time::Duration;
-    /// use event_center::{DevtoolsForwarder, EventCenter};
-    ///
-    /// let center = EventCenter::new();
-    /// let guard = DevtoolsForwarder::builder("http://127.0.0.1:9") // nothing listens there
-    ///     .with_close_timeout(Duration::ZERO) // at drop, give up at once
-    ///     .build()
-    ///     .unwrap()
-    ///     .register(&center, "devtools")
-    ///     .unwrap();
-    /// center.emitter("Agent").emit("model.requesting").send();
-    /// let stats = guard.flush(Duration::from_millis(500)); // kept, retried
-    /// assert_eq!((stats.accepted, stats.sent, stats.pending), (1, 0, 1));
-    /// ```
-    pub fn register(
-        self,
-        center: &EventCenter,
-        name: &str,
-    ) -> Result<DevtoolsGuard, RegisterError> {
-        let capacity = self.inner.shared.config.capacity;
-        let options =
-            HookOptions::new().with_delivery(Delivery::background(capacity, Overflow::DropOldest));
-        self.register_with(center, name, Patterns::All, options)
-    }
-
-    /// Registers like [`register`](Self::register), for the events
-    /// `patterns` match and with `options` (for instance
-    /// [`Delivery::Coalesce`], so streams of deltas arrive as summaries).
-    /// Keep the delivery queued: the hook takes a lock.
-    ///
-    /// ```
-    /// use event_center::{CoalescePolicy, Delivery, DevtoolsForwarder, EventCenter, HookOptions};
-    ///
-    /// let center = EventCenter::new();
-    /// let options = HookOptions::new().with_delivery(Delivery::coalesce(CoalescePolicy::new()));
-    /// let guard = DevtoolsForwarder::builder("http://127.0.0.1:9")
-    ///     .with_close_timeout(std::time::Duration::ZERO)
-    ///     .build()
-    ///     .unwrap()
-    ///     .register_with(&center, "devtools", ["model.*", "agent_execution.*"], options)
-    ///     .unwrap();
-    /// assert_eq!(center.hook_names(), vec!["devtools"]);
-    /// # drop(guard);
-    /// ```
-    pub fn register_with(
-        self,
-        center: &EventCenter,
-        name: &str,
-        patterns: impl Into<Patterns>,
-        options: HookOptions,
-    ) -> Result<DevtoolsGuard, RegisterError> {
-        center.register_hook_with(name.to_owned(), patterns, options, self.clone())?;
-        *self
-            .inner
-            .shared
-            .reports
-            .lock()
-            .unwrap_or_else(|p| p.into_inner()) = Some((center.clone(), name.to_owned()));
-        Ok(DevtoolsGuard {
-            center: center.clone(),
-            name: name.to_owned(),
-            forwarder: Some(self),
-        })
-    }
-
-    /// The exact request body a batch of `events` is sent as:
-    /// `{"app_id":..,"group_id":..,"environment":..,"events":[..]}`.
-    ///
-    /// ```
-    /// use event_center::{DevtoolsForwarder, Event};
-    /// let f = DevtoolsForwarder::builder("http://h").with_app_id("a").build().unwrap();
-    /// let body: serde_json::Value =
-    ///     serde_json::from_slice(&f.ingest_body(&[Event::new("model.completed").into()])).unwrap();
-    /// assert_eq!(body["app_id"], "a");
-    /// assert_eq!(body["group_id"], serde_json::Value::Null);
-    /// assert_eq!(body["events"][0]["event_type"], "model.completed");
-    /// ```
-    pub fn ingest_body(&self, events: &[Arc<Event>]) -> Vec<u8> {
+    /// The exact request body a batch of `events` is sent as; see
+    /// [`DevtoolsGuard::ingest_body`].
+    pub(super) fn ingest_body(&self, events: &[Arc<Event>]) -> Vec<u8> {
         let mut body = self.inner.shared.config.body_prefix.clone();
         self.write_events(&mut body, events);
         body
@@ -230,73 +147,32 @@ impl DevtoolsForwarder {
         }
         body.extend_from_slice(b"]}");
     }
+}
 
-    /// The forwarder's numbers: accepted, sent, dropped by reason, pending,
-    /// requests, retries and the last error.
-    ///
-    /// ```
-    /// use std::sync::Arc;
-    /// use event_center::{DevtoolsForwarder, Event, Hook};
-    ///
-    /// let f = DevtoolsForwarder::builder("http://127.0.0.1:9")
-    ///     .with_buffer(2)
-    ///     .with_batch(100, std::time::Duration::from_secs(60))
-    ///     .with_close_timeout(std::time::Duration::ZERO)
-    ///     .build()
-    ///     .unwrap();
-    /// for _ in 0..3 {
-    ///     f.on_event(&Arc::new(Event::new("model.response.delta"))).unwrap();
-    /// }
-    /// let stats = f.stats();
-    /// assert_eq!((stats.accepted, stats.pending, stats.dropped.high_frequency), (3, 2, 1));
-    /// ```
-    pub fn stats(&self) -> DevtoolsStats {
-        self.inner.shared.stats()
-    }
-
+impl SinkEnd for DevtoolsForwarder {
     /// Sends what is buffered now, without waiting for the batch delay, and
-    /// waits until it is sent (or dropped) or `timeout` has passed. The
-    /// answer's `pending` is what was left (still kept and retried).
-    ///
-    /// ```
-    /// use std::{sync::Arc, time::Duration};
-    /// use event_center::{DevtoolsForwarder, Event, Hook};
-    ///
-    /// let f = DevtoolsForwarder::builder("http://127.0.0.1:9")
-    ///     .with_close_timeout(Duration::ZERO)
-    ///     .build()
-    ///     .unwrap();
-    /// f.on_event(&Arc::new(Event::new("model.requesting"))).unwrap();
-    /// let stats = f.flush(Duration::from_millis(50)); // nobody listens: left pending
-    /// assert_eq!((stats.sent, stats.pending), (0, 1));
-    /// ```
-    pub fn flush(&self, timeout: Duration) -> DevtoolsStats {
-        self.inner.shared.flush(timeout)
+    /// waits until it is sent (or dropped) or `deadline`; what is left stays
+    /// buffered and is retried.
+    fn flush_own(&self, deadline: Instant) {
+        self.inner
+            .shared
+            .flush(deadline.saturating_duration_since(Instant::now()));
     }
 
     /// Sends what is buffered, waiting for a server that is down at most
-    /// `timeout`, then stops the sender thread; what was left is counted as
-    /// dropped (`shutdown`), and so is any event offered afterwards (the
-    /// hook then fails, so the center reports it).
-    ///
-    /// ```
-    /// use std::{sync::Arc, time::Duration};
-    /// use event_center::{DevtoolsForwarder, Event, Hook};
-    ///
-    /// let f = DevtoolsForwarder::builder("http://127.0.0.1:9").build().unwrap();
-    /// f.on_event(&Arc::new(Event::new("model.requesting"))).unwrap();
-    /// let stats = f.shutdown(Duration::from_millis(50));
-    /// assert_eq!((stats.pending, stats.dropped.shutdown), (0, 1));
-    /// assert!(f.on_event(&Arc::new(Event::new("late"))).is_err());
-    /// ```
-    pub fn shutdown(&self, timeout: Duration) -> DevtoolsStats {
-        self.inner.shared.shutdown(timeout)
+    /// until `deadline`, then stops the sender thread; what was left is
+    /// counted as dropped (`shutdown`), and so is any event offered
+    /// afterwards (the hook then fails, so the center reports it).
+    fn close(&self, deadline: Instant) {
+        self.inner
+            .shared
+            .shutdown(deadline.saturating_duration_since(Instant::now()));
     }
 }
 
 impl Hook for DevtoolsForwarder {
     /// Moves the event into the buffer (making room by the overflow rule);
-    /// fails only after [`shutdown`](DevtoolsForwarder::shutdown).
+    /// fails only after the guard's [`shutdown`](DevtoolsGuard::shutdown).
     fn on_event(&self, event: &Arc<Event>) -> HookResult {
         self.inner.shared.push(event)
     }

@@ -1,4 +1,5 @@
-//! A forwarder's numbers: what it accepted, sent and dropped, by reason.
+//! A forwarder's numbers: what it accepted, sent and dropped, by reason;
+//! see `DevtoolsGuard::stats`.
 
 /// Events the forwarder accepted and did not send, by reason.
 ///
@@ -44,13 +45,14 @@ impl DevtoolsDropped {
 /// is pending until then: `accepted == sent + dropped.total() + pending`.
 ///
 /// ```
-/// use std::time::Duration;
-/// use event_center::DevtoolsForwarder;
+/// use event_center::{DevtoolsForwarder, EventCenter};
 ///
-/// let forwarder = DevtoolsForwarder::builder("http://127.0.0.1:9").build().unwrap();
-/// let stats = forwarder.stats();
-/// assert_eq!((stats.accepted, stats.sent, stats.pending), (0, 0, 0));
+/// let guard = DevtoolsForwarder::builder("http://127.0.0.1:9").register(&EventCenter::new(), "dt")?;
+/// let stats = guard.stats();
+/// assert_eq!(stats.accepted, stats.sent + stats.dropped.total() + stats.pending);
 /// assert!(stats.last_error.is_none());
+/// # guard.shutdown(std::time::Duration::ZERO);
+/// # Ok::<(), event_center::DevtoolsError>(())
 /// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]

@@ -88,8 +88,16 @@ impl FileWriter {
     pub(super) fn stats(&self) -> JsonlStats {
         JsonlStats {
             buffered: self.buffered,
-            ..self.stats
+            ..self.stats.clone()
         }
+    }
+
+    /// Keeps the message of a failure as the stats' last error.
+    fn noted<T>(&mut self, result: Result<T, JsonlError>) -> Result<T, JsonlError> {
+        if let Err(e) = &result {
+            self.stats.last_error = Some(e.to_string());
+        }
+        result
     }
 
     fn error(&self, kind: JsonlErrorKind, source: io::Error) -> JsonlError {
@@ -132,6 +140,15 @@ impl FileWriter {
     /// Appends one event as one line. Writes the buffer out when it is full,
     /// when the file must rotate first, or when the fsync policy says so.
     pub(super) fn append(&mut self, event: &Event) -> Result<(), JsonlError> {
+        let appended = self.append_line(event);
+        let appended = self.noted(appended);
+        match self.unreported.take() {
+            Some(earlier) if appended.is_ok() => Err(earlier),
+            _ => appended,
+        }
+    }
+
+    fn append_line(&mut self, event: &Event) -> Result<(), JsonlError> {
         let start = self.buf.len();
         if let Err(e) = self.line.write(&mut self.buf, event) {
             self.buf.truncate(start);
@@ -164,10 +181,7 @@ impl FileWriter {
         } else if self.buf.len() >= WRITE_AT {
             result = result.and(self.write_out(self.buf.len()));
         }
-        match self.unreported.take() {
-            Some(earlier) if result.is_ok() => Err(earlier),
-            _ => result,
-        }
+        result
     }
 
     /// Writes the first `upto` bytes of the buffer to the file, reopening
@@ -252,7 +266,7 @@ impl FileWriter {
 
     /// Writes everything buffered; with `sync`, fsyncs too (unless the
     /// policy is `Never`).
-    pub(super) fn flush(&mut self, sync: bool) -> Result<(), JsonlError> {
+    fn flush(&mut self, sync: bool) -> Result<(), JsonlError> {
         self.write_out(self.buf.len())?;
         if sync && self.fsync != FsyncPolicy::Never {
             self.sync()?;
@@ -260,15 +274,25 @@ impl FileWriter {
         Ok(())
     }
 
-    /// Writes everything buffered from the flusher thread: an error is kept
-    /// for the next hook call to report.
-    pub(super) fn flush_in_background(&mut self) {
-        if self.buf.is_empty() {
+    /// Writes everything buffered outside a hook call (from the flusher
+    /// thread, or the guard's flush with `sync`): an error is counted and
+    /// kept for the next hook call to return, so the center counts and
+    /// reports it.
+    pub(super) fn flush_outside_hook(&mut self, sync: bool) {
+        if self.buf.is_empty() && !sync {
             return;
         }
-        if let Err(e) = self.write_out(self.buf.len()) {
+        let flushed = self.flush(sync);
+        if let Err(e) = self.noted(flushed) {
             self.unreported = Some(e);
         }
+    }
+
+    /// Writes and fsyncs what is buffered (as a flush outside a hook call)
+    /// and closes the file; a line appended afterwards would reopen it.
+    pub(super) fn close(&mut self) {
+        self.flush_outside_hook(true);
+        self.file = None;
     }
 
     /// Whether lines are waiting in the buffer.

@@ -11,6 +11,8 @@ use std::time::Duration;
 
 use async_nats::jetstream::{self, stream};
 
+use crate::center::RegisterError;
+
 mod sink;
 mod source;
 
@@ -98,14 +100,28 @@ pub enum NatsErrorKind {
     ThreadUnavailable,
     /// The sink was shut down: the event was not taken.
     Closed,
+    /// The center refused the sink's hook (a name taken or blank, a pattern
+    /// that does not compile); see [`NatsError::register_error`].
+    Register,
 }
 
 /// An error of the NATS sink or source: what was wrong and what to do.
 ///
-/// ```
-/// use event_center::{NatsErrorKind, NatsSink};
+/// [`NatsSinkBuilder::register`] and [`NatsSourceBuilder::build`] return
+/// it; a failure while the sink runs (a publish that failed and is
+/// retried, an event lost) is returned by the sink's hook, so the center
+/// counts it as failed and reports it as an `event_center.hook_failed`
+/// event carrying this error's message, and the sink's [`NatsSinkStats`]
+/// count it.
 ///
-/// let err = NatsSink::builder("nats://127.0.0.1:4222").with_stream("my.events").build().unwrap_err();
+/// ```
+/// use event_center::{EventCenter, NatsErrorKind, NatsSink};
+///
+/// let center = EventCenter::new();
+/// let err = NatsSink::builder("nats://127.0.0.1:4222")
+///     .with_stream("my.events")
+///     .register(&center, "nats")
+///     .unwrap_err();
 /// assert_eq!(err.kind(), NatsErrorKind::InvalidOption);
 /// assert!(err.to_string().contains("my.events"));
 /// ```
@@ -113,6 +129,8 @@ pub enum NatsErrorKind {
 pub struct NatsError {
     kind: NatsErrorKind,
     detail: String,
+    /// Boxed: a registration error is rare, and the error stays small.
+    register: Option<Box<RegisterError>>,
 }
 
 impl NatsError {
@@ -120,18 +138,45 @@ impl NatsError {
         NatsError {
             kind,
             detail: detail.into(),
+            register: None,
+        }
+    }
+
+    fn register(error: RegisterError) -> Self {
+        NatsError {
+            register: Some(Box::new(error)),
+            ..NatsError::new(NatsErrorKind::Register, "")
         }
     }
 
     /// What went wrong.
     ///
     /// ```
-    /// use event_center::{NatsErrorKind, NatsSink};
-    /// let err = NatsSink::builder("nats://127.0.0.1:4222").with_prefix("a.*").build().unwrap_err();
+    /// use event_center::{EventCenter, NatsErrorKind, NatsSink};
+    /// let err = NatsSink::builder("nats://127.0.0.1:4222")
+    ///     .with_prefix("a.*")
+    ///     .register(&EventCenter::new(), "nats")
+    ///     .unwrap_err();
     /// assert_eq!(err.kind(), NatsErrorKind::InvalidOption);
     /// ```
     pub fn kind(&self) -> NatsErrorKind {
         self.kind
+    }
+
+    /// The center's error, when the sink's hook could not be registered
+    /// ([`NatsErrorKind::Register`]).
+    ///
+    /// ```no_run
+    /// use event_center::{EventCenter, NatsErrorKind, NatsSink, RegisterErrorKind};
+    /// let err = NatsSink::builder("nats://127.0.0.1:4222")
+    ///     .with_patterns("model.{a,b}")
+    ///     .register(&EventCenter::new(), "nats")
+    ///     .unwrap_err();
+    /// assert_eq!(err.kind(), NatsErrorKind::Register);
+    /// assert!(matches!(err.register_error().unwrap().kind(), RegisterErrorKind::InvalidPattern(_)));
+    /// ```
+    pub fn register_error(&self) -> Option<&RegisterError> {
+        self.register.as_deref()
     }
 }
 
@@ -146,18 +191,36 @@ impl fmt::Display for NatsError {
             ),
             NatsErrorKind::Stream => write!(f, "cannot use JetStream {detail}"),
             NatsErrorKind::Consumer => write!(f, "cannot use the durable consumer {detail}"),
-            NatsErrorKind::Publish => write!(f, "publishing events to NATS failed: {detail}"),
+            NatsErrorKind::Publish => write!(
+                f,
+                "publishing events to NATS failed: {detail}; the sink retries until the server \
+                 acknowledges (check that it is up), and its stats count what was lost"
+            ),
             NatsErrorKind::ThreadUnavailable => write!(
                 f,
                 "the NATS sink could not start its thread ({detail}): the process is out of \
                  threads or memory"
             ),
-            NatsErrorKind::Closed => write!(f, "the NATS sink is shut down: {detail}"),
+            NatsErrorKind::Closed => write!(
+                f,
+                "the NATS sink is shut down: {detail}; keep its guard alive while events \
+                 should be published"
+            ),
+            NatsErrorKind::Register => match &self.register {
+                Some(e) => write!(f, "cannot register the NATS sink: {e}"),
+                None => f.write_str("cannot register the NATS sink"),
+            },
         }
     }
 }
 
-impl std::error::Error for NatsError {}
+impl std::error::Error for NatsError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.register
+            .as_deref()
+            .map(|e| e as &(dyn std::error::Error + 'static))
+    }
+}
 
 /// Checks a subject prefix: one or more non-empty dot-separated tokens
 /// without whitespace or wildcards.

@@ -20,8 +20,13 @@ use opentelemetry_sdk::Resource;
 
 use super::error::{OtlpError, OtlpErrorKind};
 use super::exporter::{Inner, OtlpExporter};
+use super::guard::OtlpGuard;
 use super::spans::Runs;
 use super::transport::{Counted, Failures, UreqClient};
+use crate::center::EventCenter;
+use crate::delivery::{Delivery, HookOptions, Overflow, DEFAULT_CAPACITY};
+use crate::pattern::Patterns;
+use crate::sinks::registration::{Registration, DEFAULT_FLUSH_TIMEOUT};
 
 #[cfg(doc)]
 use crate::event::Event;
@@ -30,24 +35,30 @@ use crate::event::Event;
 /// `OTEL_EXPORTER_OTLP_ENDPOINT` environment variable names one.
 const DEFAULT_ENDPOINT: &str = "http://localhost:4318";
 
-/// Builds an [`OtlpExporter`].
+/// Builds an [`OtlpExporter`] and registers it; see
+/// [`OtlpExporter::builder`].
 ///
 /// ```
 /// use std::time::Duration;
-/// use event_center::OtlpExporter;
+/// use event_center::{EventCenter, OtlpExporter};
 ///
-/// let exporter = OtlpExporter::builder()
+/// let center = EventCenter::new();
+/// let guard = OtlpExporter::builder()
 ///     .with_endpoint("https://collector.example:4318")
 ///     .with_service_name("travel-agent")
 ///     .with_resource_attribute("deployment.environment.name", "staging")
 ///     .with_header("authorization", "Bearer abc")
 ///     .with_timeout(Duration::from_secs(5))
 ///     .with_batch_delay(Duration::from_millis(500))
-///     .build()
-///     .unwrap();
-/// assert_eq!(exporter.endpoint(), "https://collector.example:4318");
+///     .with_patterns(["agent.*", "model.*", "tool.*"])
+///     .with_flush_timeout(Duration::from_secs(2))
+///     .register(&center, "otlp")?;
+/// assert_eq!(guard.endpoint(), "https://collector.example:4318");
+/// # drop(guard); // nothing was emitted, so nothing is sent
+/// # Ok::<(), event_center::OtlpError>(())
 /// ```
 #[derive(Clone, Debug)]
+#[must_use = "a builder does nothing until register() is called"]
 pub struct OtlpExporterBuilder {
     endpoint: Option<String>,
     service_name: String,
@@ -61,6 +72,9 @@ pub struct OtlpExporterBuilder {
     spans: bool,
     compat_twins: bool,
     end_suffixes: Vec<String>,
+    patterns: Patterns,
+    delivery: Delivery,
+    flush_timeout: Duration,
 }
 
 impl Default for OtlpExporterBuilder {
@@ -99,6 +113,9 @@ impl OtlpExporterBuilder {
             ]
             .map(str::to_owned)
             .to_vec(),
+            patterns: Patterns::All,
+            delivery: Delivery::background(DEFAULT_CAPACITY, Overflow::DropOldest),
+            flush_timeout: DEFAULT_FLUSH_TIMEOUT,
         }
     }
 
@@ -107,7 +124,10 @@ impl OtlpExporterBuilder {
     /// `OTEL_EXPORTER_OTLP_ENDPOINT`, else `http://localhost:4318`.
     ///
     /// ```
-    /// let err = event_center::OtlpExporter::builder().with_endpoint("localhost:4318").build().unwrap_err();
+    /// let err = event_center::OtlpExporter::builder()
+    ///     .with_endpoint("localhost:4318")
+    ///     .register(&event_center::EventCenter::new(), "otlp")
+    ///     .unwrap_err();
     /// assert_eq!(err.kind(), event_center::OtlpErrorKind::InvalidEndpoint);
     /// ```
     pub fn with_endpoint(mut self, endpoint: impl Into<String>) -> Self {
@@ -149,7 +169,7 @@ impl OtlpExporterBuilder {
     /// let err = event_center::OtlpExporter::builder()
     ///     .with_endpoint("http://127.0.0.1:4318")
     ///     .with_header("bad header", "x")
-    ///     .build()
+    ///     .register(&event_center::EventCenter::new(), "otlp")
     ///     .unwrap_err();
     /// assert_eq!(err.kind(), event_center::OtlpErrorKind::InvalidHeader);
     /// ```
@@ -249,17 +269,86 @@ impl OtlpExporterBuilder {
         self
     }
 
-    /// Builds the exporter and starts its batch threads (one for records,
-    /// one for spans). Fails on an endpoint that is not an `http://` or
-    /// `https://` URL, or a header that HTTP does not allow.
+    /// The event types exported (default: every event). Takes what
+    /// [`EventCenter::register_hook`] takes; a bad pattern is reported by
+    /// [`register`](Self::register).
     ///
     /// ```
-    /// let exporter = event_center::OtlpExporter::builder()
-    ///     .with_endpoint("http://127.0.0.1:4318")
-    ///     .build();
-    /// assert!(exporter.is_ok());
+    /// let builder = event_center::OtlpExporter::builder().with_patterns(["model.*", "tool.*"]);
+    /// assert!(format!("{builder:?}").contains(r#"List(["model.*", "tool.*"])"#));
     /// ```
-    pub fn build(self) -> Result<OtlpExporter, OtlpError> {
+    pub fn with_patterns(mut self, patterns: impl Into<Patterns>) -> Self {
+        self.patterns = patterns.into();
+        self
+    }
+
+    /// How the exporter's hook receives its events. Default:
+    /// `Delivery::background(DEFAULT_CAPACITY, Overflow::DropOldest)`, so
+    /// a slow collector never slows the emitter. The hook only hands each
+    /// event to the SDK's batch queue, so [`Delivery::Inline`] works too.
+    ///
+    /// ```
+    /// use event_center::{Delivery, OtlpExporter, Overflow};
+    /// let builder = OtlpExporter::builder().with_delivery(Delivery::background(1024, Overflow::Block));
+    /// assert!(format!("{builder:?}").contains("overflow: Block"));
+    /// ```
+    pub fn with_delivery(mut self, delivery: Delivery) -> Self {
+        self.delivery = delivery;
+        self
+    }
+
+    /// How long dropping the [`OtlpGuard`] waits for the exporter's queue
+    /// before it ends the open runs' spans and sends the rest (default 5 s).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let builder = event_center::OtlpExporter::builder().with_flush_timeout(Duration::from_secs(1));
+    /// assert!(format!("{builder:?}").contains("flush_timeout: 1s"));
+    /// ```
+    pub fn with_flush_timeout(mut self, timeout: Duration) -> Self {
+        self.flush_timeout = timeout;
+        self
+    }
+
+    /// Builds the exporter, starts its batch threads (one for records, one
+    /// for spans) and registers it on `center` under `name`, with its
+    /// patterns and delivery. Returns the guard, the exporter's only
+    /// handle, which sends the rest and shuts the exporter down when
+    /// dropped.
+    ///
+    /// # Errors
+    ///
+    /// An [`OtlpError`]: an endpoint that is not an `http://` or `https://`
+    /// URL ([`OtlpErrorKind::InvalidEndpoint`]), a header that HTTP does not
+    /// allow ([`OtlpErrorKind::InvalidHeader`]), an SDK exporter that cannot
+    /// be set up ([`OtlpErrorKind::Setup`]), or the center refused the hook
+    /// ([`OtlpErrorKind::Register`], with the center's error in
+    /// [`register_error`](OtlpError::register_error)).
+    ///
+    /// ```
+    /// use event_center::{EventCenter, OtlpExporter};
+    ///
+    /// let center = EventCenter::new();
+    /// let guard = OtlpExporter::builder()
+    ///     .with_endpoint("http://127.0.0.1:4318")
+    ///     .register(&center, "otlp")
+    ///     .unwrap();
+    /// assert_eq!(center.hook_names(), ["otlp"]);
+    /// drop(guard); // nothing was emitted, so nothing is sent
+    /// assert!(center.hook_names().is_empty());
+    /// ```
+    pub fn register(self, center: &EventCenter, name: &str) -> Result<OtlpGuard, OtlpError> {
+        let options = HookOptions::new().with_delivery(self.delivery.clone());
+        let (patterns, flush_timeout) = (self.patterns.clone(), self.flush_timeout);
+        let exporter = self.build()?;
+        let registration =
+            Registration::new(center, name, patterns, options, exporter, flush_timeout)
+                .map_err(OtlpError::register)?;
+        Ok(OtlpGuard { registration })
+    }
+
+    /// The exporter, with its batch threads started.
+    fn build(self) -> Result<OtlpExporter, OtlpError> {
         let endpoint = self
             .endpoint
             .clone()

@@ -1,10 +1,10 @@
 //! The exporter itself: the hook that hands events to the SDK's batch
-//! processors, and its shutdown and failure reporting.
+//! processors, its own flush and shutdown, and its failure reporting.
 
 use std::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::Instant;
 
 use opentelemetry::trace::Status;
 use opentelemetry::InstrumentationScope;
@@ -13,18 +13,18 @@ use opentelemetry_sdk::logs::{SdkLogger, SdkLoggerProvider};
 use opentelemetry_sdk::trace::{BatchSpanProcessor, SpanProcessor};
 
 use super::error::{OtlpError, OtlpErrorKind};
-use super::guard::OtlpGuard;
 use super::records::GenAi;
 use super::spans::{OpenRun, Runs};
 use super::transport::Failures;
 use super::{lock, OtlpExporterBuilder};
-use crate::center::{EventCenter, RegisterError};
-use crate::delivery::{Delivery, HookOptions, Overflow, DEFAULT_CAPACITY};
 use crate::event::Event;
 use crate::hook::{Hook, HookResult};
+use crate::sinks::registration::SinkEnd;
 
-/// The name [`OtlpExporter::register`] registers the hook under.
-const HOOK_NAME: &str = "otlp";
+#[cfg(doc)]
+use super::guard::OtlpGuard;
+#[cfg(doc)]
+use crate::center::EventCenter;
 
 /// An [`EventCenter`] hook that exports events to an OpenTelemetry collector
 /// over OTLP/HTTP (protobuf).
@@ -56,8 +56,8 @@ const HOOK_NAME: &str = "otlp";
 /// last dotted segment is a terminal one (`completed`, `failed`, `finished`,
 /// `cancelled`, `canceled`, `ended`; see
 /// [`with_span_end_suffixes`](OtlpExporterBuilder::with_span_end_suffixes)),
-/// or, for runs still open, at [`shutdown`](OtlpExporter::shutdown), ending
-/// at the run's last event. Its name is the run kind, its parent span the
+/// or, for runs still open, at the guard's
+/// [`shutdown`](OtlpGuard::shutdown), ending at the run's last event. Its name is the run kind, its parent span the
 /// `parent_run_id`'s, its status an error when the ending event is an error
 /// (level ERROR or above, an `error`, or a `failed` type); it carries the
 /// run's real ids and the GenAI attributes last seen on its events. A later
@@ -67,11 +67,15 @@ const HOOK_NAME: &str = "otlp";
 /// [`Event::is_compat_twin`]) are skipped unless
 /// [`with_compat_twins(true)`](OtlpExporterBuilder::with_compat_twins).
 ///
-/// Register it with [`register`](OtlpExporter::register): a background queue,
-/// never the emit path. Export failures (an unreachable collector, an error
-/// status) are returned as an [`OtlpError`] by the hook's next call, so the
-/// center counts them ([`HookStats::failed`](crate::HookStats::failed)) and
-/// reports `event_center.hook_failed`; the emitter goes on. Records wait in
+/// [`OtlpExporter::builder`] sets it up and
+/// [`register`](OtlpExporterBuilder::register) registers it on a center
+/// (on a background queue by default, never the emit path) and returns the
+/// [`OtlpGuard`], the exporter's only handle. Export failures (an
+/// unreachable collector, an error status) are returned as an
+/// [`OtlpError`] by the hook's next call, so the center counts them
+/// ([`HookStats::failed`](crate::HookStats::failed)) and reports
+/// `event_center.hook_failed`, and [`OtlpStats`](crate::OtlpStats) count
+/// them; the emitter goes on. Records wait in
 /// the SDK's batch queue (see
 /// [`with_batch_sizes`](OtlpExporterBuilder::with_batch_sizes)) and are
 /// sent every [`with_batch_delay`](OtlpExporterBuilder::with_batch_delay),
@@ -89,16 +93,16 @@ const HOOK_NAME: &str = "otlp";
 /// let guard = OtlpExporter::builder()
 ///     .with_endpoint("http://localhost:4318")
 ///     .with_service_name("travel-agent")
-///     .build()?
-///     .register(&center)?;
+///     .register(&center, "otlp")?;
 ///
 /// let run = RunContext::new("agent_execution").with_session_id("conversation-1");
 /// center.emitter("Agent").with_run(run).emit("agent.started").send();
 ///
-/// guard.shutdown()?; // delivers what is queued, ends open spans, sends the rest
+/// // Delivers what is queued, ends open spans, sends the rest.
+/// let report = guard.shutdown(Duration::from_secs(5));
+/// assert_eq!((report.delivered, report.failed), (1, 0));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[derive(Clone)]
 pub struct OtlpExporter {
     pub(super) inner: Arc<Inner>,
 }
@@ -128,110 +132,20 @@ pub(super) struct Inner {
 impl OtlpExporter {
     /// A builder with the defaults: the endpoint from
     /// `OTEL_EXPORTER_OTLP_ENDPOINT` or `http://localhost:4318`, service name
-    /// `event-center`, runs as spans, batches sent every second.
+    /// `event-center`, runs as spans, batches sent every second, every
+    /// event on a background queue of [`DEFAULT_CAPACITY`](crate::DEFAULT_CAPACITY)
+    /// events that drops the oldest when full.
     ///
     /// ```
-    /// let exporter = event_center::OtlpExporter::builder()
+    /// let center = event_center::EventCenter::new();
+    /// let guard = event_center::OtlpExporter::builder()
     ///     .with_endpoint("http://127.0.0.1:4318")
-    ///     .build()
+    ///     .register(&center, "otlp")
     ///     .unwrap();
-    /// assert_eq!(exporter.endpoint(), "http://127.0.0.1:4318");
+    /// assert_eq!(guard.endpoint(), "http://127.0.0.1:4318");
     /// ```
     pub fn builder() -> OtlpExporterBuilder {
         OtlpExporterBuilder::new()
-    }
-
-    /// The options [`register`](OtlpExporter::register) uses: a background
-    /// queue of [`DEFAULT_CAPACITY`] events that drops the oldest when full,
-    /// so a slow collector never slows the emitter. For registering the
-    /// exporter by hand under another name or pattern.
-    ///
-    /// ```
-    /// use event_center::{Delivery, EventCenter, OtlpExporter};
-    ///
-    /// assert!(matches!(OtlpExporter::hook_options().delivery(), Delivery::Background { .. }));
-    /// let center = EventCenter::new();
-    /// let exporter = OtlpExporter::builder().with_endpoint("http://127.0.0.1:4318").build().unwrap();
-    /// center
-    ///     .register_hook_with("otel-models", "model.*", OtlpExporter::hook_options(), exporter.clone())
-    ///     .unwrap();
-    /// ```
-    pub fn hook_options() -> HookOptions {
-        HookOptions::new()
-            .with_delivery(Delivery::background(DEFAULT_CAPACITY, Overflow::DropOldest))
-    }
-
-    /// Registers the exporter on `center` as hook `otlp` for every event
-    /// (`*`), with [`hook_options`](OtlpExporter::hook_options), and returns
-    /// the guard that flushes and shuts it down.
-    ///
-    /// ```
-    /// use event_center::{EventCenter, OtlpExporter};
-    ///
-    /// let center = EventCenter::new();
-    /// let exporter = OtlpExporter::builder().with_endpoint("http://127.0.0.1:4318").build().unwrap();
-    /// let guard = exporter.register(&center).unwrap();
-    /// assert_eq!(center.hook_names(), vec!["otlp".to_string()]);
-    /// drop(guard); // nothing was emitted, so nothing is sent
-    /// assert!(center.hook_names().is_empty());
-    /// ```
-    pub fn register(self, center: &EventCenter) -> Result<OtlpGuard, RegisterError> {
-        center.register_hook_with(HOOK_NAME, "*", Self::hook_options(), self.clone())?;
-        Ok(OtlpGuard {
-            center: center.clone(),
-            name: HOOK_NAME.to_owned(),
-            exporter: self,
-            timeout: Duration::from_secs(10),
-            done: false,
-        })
-    }
-
-    /// The collector's base URL (without `/v1/logs` or `/v1/traces`).
-    ///
-    /// ```
-    /// let exporter = event_center::OtlpExporter::builder()
-    ///     .with_endpoint("http://127.0.0.1:4318/")
-    ///     .build()
-    ///     .unwrap();
-    /// assert_eq!(exporter.endpoint(), "http://127.0.0.1:4318");
-    /// ```
-    pub fn endpoint(&self) -> &str {
-        &self.inner.endpoint
-    }
-
-    /// Sends the log records and ended spans handed over so far, and
-    /// returns the export failures not reported yet. Open runs stay open.
-    /// Events still in the hook's queue are not waited for: use
-    /// [`OtlpGuard::flush`] (or [`EventCenter::flush`] first).
-    ///
-    /// ```no_run
-    /// # let exporter = event_center::OtlpExporter::builder().build().unwrap();
-    /// if let Err(error) = exporter.flush() {
-    ///     eprintln!("{error}");
-    /// }
-    /// ```
-    pub fn flush(&self) -> Result<(), OtlpError> {
-        let logs = self.inner.logs.force_flush();
-        let spans = match &self.inner.spans {
-            Some(spans) => spans.force_flush(),
-            None => Ok(()),
-        };
-        self.inner.result_after(logs.and(spans))
-    }
-
-    /// Ends every open run's span at its last event, sends everything, and
-    /// stops the exporter's threads; events handed over afterwards are
-    /// refused with an error. Returns the failures not reported yet. Called
-    /// by [`OtlpGuard`] and when the last handle is dropped; a second call
-    /// does nothing.
-    ///
-    /// ```no_run
-    /// # let exporter = event_center::OtlpExporter::builder().build().unwrap();
-    /// exporter.shutdown()?;
-    /// # Ok::<(), event_center::OtlpError>(())
-    /// ```
-    pub fn shutdown(&self) -> Result<(), OtlpError> {
-        self.inner.shutdown()
     }
 }
 
@@ -243,7 +157,7 @@ impl Hook for OtlpExporter {
                 OtlpErrorKind::ShutDown,
                 format!(
                     "the OTLP exporter for {} is shut down, so event {} was not exported: \
-                     unregister the hook before shutting the exporter down",
+                     keep its guard alive while events should be exported",
                     inner.endpoint, event.event_type
                 ),
             )
@@ -263,8 +177,42 @@ impl Hook for OtlpExporter {
     }
 }
 
+impl SinkEnd for OtlpExporter {
+    /// Sends the log records and ended spans handed over so far (open runs
+    /// stay open); a failure is kept for the hook's next call.
+    fn flush_own(&self, _deadline: Instant) {
+        let inner = &*self.inner;
+        let logs = inner.logs.force_flush();
+        let spans = match &inner.spans {
+            Some(spans) => spans.force_flush(),
+            None => Ok(()),
+        };
+        inner.note(logs.and(spans), "flushing");
+    }
+
+    /// Ends every open run's span at its last event, sends everything, and
+    /// stops the exporter's threads; events handed over afterwards are
+    /// refused with an error.
+    fn close(&self, _deadline: Instant) {
+        let inner = &*self.inner;
+        let result = inner.shutdown();
+        inner.note(result, "shutting down");
+    }
+}
+
 impl Inner {
-    fn shutdown(&self) -> Result<(), OtlpError> {
+    /// Notes what the SDK said of a flush or shutdown as a failure, unless
+    /// the exporters noted one already.
+    fn note(&self, sdk: OTelSdkResult, doing: &str) {
+        if let Err(error) = sdk {
+            self.failures.note(format!(
+                "{doing} the OTLP export to {} failed: {error}",
+                self.endpoint
+            ));
+        }
+    }
+
+    fn shutdown(&self) -> OTelSdkResult {
         if self.shut_down.swap(true, Ordering::AcqRel) {
             return Ok(());
         }
@@ -284,21 +232,7 @@ impl Inner {
             None => Ok(()),
         };
         let logs = self.logs.shutdown();
-        self.result_after(logs.and(spans))
-    }
-
-    /// The failures noted by the exporters, else `sdk`'s own error.
-    fn result_after(&self, sdk: OTelSdkResult) -> Result<(), OtlpError> {
-        self.pending_failures()?;
-        sdk.map_err(|error| {
-            OtlpError::new(
-                OtlpErrorKind::Export,
-                format!(
-                    "flushing the OTLP export to {} failed: {error}",
-                    self.endpoint
-                ),
-            )
-        })
+        logs.and(spans)
     }
 
     fn pending_failures(&self) -> Result<(), OtlpError> {

@@ -1,140 +1,120 @@
-//! The guard that keeps an exporter registered, and flushes and shuts it
-//! down.
+//! The guard of a registered exporter: the exporter's only handle, which
+//! flushes it and shuts it down.
 
 use std::fmt;
 use std::time::Duration;
 
-use super::error::{OtlpError, OtlpErrorKind};
 use super::exporter::OtlpExporter;
-use crate::center::EventCenter;
+use super::transport::OtlpStats;
+use crate::center::FlushReport;
+use crate::sinks::registration::Registration;
 
-/// Keeps an [`OtlpExporter`] registered on a center, like a tracing
-/// appender's guard: [`flush`](OtlpGuard::flush) sends what was emitted so
-/// far, and [`shutdown`](OtlpGuard::shutdown) (or dropping the guard)
-/// delivers the hook's queue, unregisters the hook, ends the open runs'
-/// spans and sends everything.
+#[cfg(doc)]
+use super::builder::OtlpExporterBuilder;
+
+/// An [`OtlpExporter`] registered on a center, returned by
+/// [`OtlpExporterBuilder::register`]: the exporter's only handle, like a
+/// tracing appender's guard.
+///
+/// - [`flush`](OtlpGuard::flush) waits for the exporter's queue, sends the
+///   records and ended spans handed over so far, and reports the center's
+///   counts of the exporter's hook;
+/// - [`stats`](OtlpGuard::stats) gives the exporter's failed exports and
+///   the last failure;
+/// - [`shutdown`](OtlpGuard::shutdown) waits for the queue, unregisters the
+///   hook, ends the open runs' spans and sends everything;
+/// - dropping the guard shuts down within the builder's
+///   [flush timeout](OtlpExporterBuilder::with_flush_timeout) (5 s by
+///   default).
 ///
 /// ```no_run
+/// use std::time::Duration;
 /// use event_center::{EventCenter, OtlpExporter};
 ///
 /// let center = EventCenter::new();
-/// let _guard = OtlpExporter::builder().build()?.register(&center)?;
+/// let guard = OtlpExporter::builder().register(&center, "otlp")?;
 /// center.emitter("Agent").emit("agent.started").send();
-/// // dropping `_guard` at the end of main sends the rest
+/// guard.flush(Duration::from_secs(5));
+/// if let Some(error) = guard.stats().last_error {
+///     eprintln!("{error}");
+/// }
+/// // dropping `guard` at the end of main sends the rest
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[must_use = "dropping the guard unregisters the exporter at once"]
+#[must_use = "dropping the guard unregisters the exporter at once: keep it alive"]
 pub struct OtlpGuard {
-    pub(super) center: EventCenter,
-    pub(super) name: String,
-    pub(super) exporter: OtlpExporter,
-    pub(super) timeout: Duration,
-    pub(super) done: bool,
+    pub(super) registration: Registration<OtlpExporter>,
 }
 
 impl fmt::Debug for OtlpGuard {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("OtlpGuard")
-            .field("name", &self.name)
-            .field("exporter", &self.exporter)
-            .field("timeout", &self.timeout)
+            .field("name", &self.registration.name())
+            .field("exporter", self.registration.sink())
             .finish_non_exhaustive()
     }
 }
 
 impl OtlpGuard {
-    /// Sets how long [`flush`](OtlpGuard::flush) and
-    /// [`shutdown`](OtlpGuard::shutdown) wait for the hook's queue (default
-    /// 10 s).
+    /// Waits until the exporter's queue is drained, then sends the log
+    /// records and ended spans handed over so far (open runs stay open),
+    /// all within `timeout`; returns the center's counts of the exporter's
+    /// hook. An export that fails is counted in [`stats`](OtlpGuard::stats)
+    /// at once and returned by the hook's next call.
     ///
     /// ```no_run
+    /// # let center = event_center::EventCenter::new();
+    /// let guard = event_center::OtlpExporter::builder().register(&center, "otlp")?;
+    /// center.emitter("Agent").emit("agent.started").send();
+    /// assert!(guard.flush(std::time::Duration::from_secs(5)).is_complete());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn flush(&self, timeout: Duration) -> FlushReport {
+        self.registration.flush(timeout)
+    }
+
+    /// The exporter's numbers: failed exports, the items in them, and the
+    /// last failure.
+    ///
+    /// ```
     /// # let center = event_center::EventCenter::new();
     /// let guard = event_center::OtlpExporter::builder()
-    ///     .build()?
-    ///     .register(&center)?
-    ///     .with_timeout(std::time::Duration::from_secs(2));
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    ///     .with_endpoint("http://127.0.0.1:4318")
+    ///     .register(&center, "otlp")
+    ///     .unwrap();
+    /// assert_eq!(guard.stats().failed_exports, 0);
     /// ```
-    pub fn with_timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = timeout;
-        self
+    pub fn stats(&self) -> OtlpStats {
+        self.registration.sink().inner.failures.stats()
     }
 
-    /// The exporter.
+    /// Waits until the exporter's queue is drained, unregisters the hook
+    /// (what its queue still holds then is dropped and counted), ends the
+    /// open runs' spans and sends everything, and stops the exporter's
+    /// threads; returns the center's counts of the exporter's hook.
     ///
     /// ```no_run
     /// # let center = event_center::EventCenter::new();
-    /// let guard = event_center::OtlpExporter::builder().build()?.register(&center)?;
-    /// println!("exporting to {}", guard.exporter().endpoint());
+    /// let guard = event_center::OtlpExporter::builder().register(&center, "otlp")?;
+    /// let report = guard.shutdown(std::time::Duration::from_secs(5));
+    /// assert!(report.is_complete());
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn exporter(&self) -> &OtlpExporter {
-        &self.exporter
+    pub fn shutdown(mut self, timeout: Duration) -> FlushReport {
+        self.registration.shutdown(timeout)
     }
 
-    /// Waits for the hook's queue (see [`EventCenter::flush`]), then sends
-    /// the records and ended spans ([`OtlpExporter::flush`]); returns the
-    /// export failures not reported yet.
+    /// The collector's base URL (without `/v1/logs` or `/v1/traces`).
     ///
-    /// ```no_run
-    /// # let center = event_center::EventCenter::new();
-    /// let guard = event_center::OtlpExporter::builder().build()?.register(&center)?;
-    /// center.emitter("Agent").emit("agent.started").send();
-    /// guard.flush()?;
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn flush(&self) -> Result<(), OtlpError> {
-        let report = self.center.flush(self.timeout);
-        self.exporter.flush()?;
-        if report.is_complete() {
-            Ok(())
-        } else {
-            Err(self.not_drained(report.pending))
-        }
-    }
-
-    /// Waits for the hook's queue, unregisters the hook, ends the open
-    /// runs' spans and sends everything; returns the export failures not
-    /// reported yet.
-    ///
-    /// ```no_run
     /// # let center = event_center::EventCenter::new();
-    /// let guard = event_center::OtlpExporter::builder().build()?.register(&center)?;
-    /// guard.shutdown()?;
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// let guard = event_center::OtlpExporter::builder()
+    ///     .with_endpoint("http://127.0.0.1:4318/")
+    ///     .register(&center, "otlp")
+    ///     .unwrap();
+    /// assert_eq!(guard.endpoint(), "http://127.0.0.1:4318");
     /// ```
-    pub fn shutdown(mut self) -> Result<(), OtlpError> {
-        self.finish()
-    }
-
-    fn finish(&mut self) -> Result<(), OtlpError> {
-        if std::mem::replace(&mut self.done, true) {
-            return Ok(());
-        }
-        let report = self.center.flush(self.timeout);
-        self.center.unregister_hook(&self.name);
-        self.exporter.shutdown()?;
-        if report.is_complete() {
-            Ok(())
-        } else {
-            Err(self.not_drained(report.pending))
-        }
-    }
-
-    fn not_drained(&self, pending: u64) -> OtlpError {
-        OtlpError::new(
-            OtlpErrorKind::Timeout,
-            format!(
-                "{pending} events were still queued for the center's hooks after {:?}; \
-                 give the guard a longer timeout with with_timeout",
-                self.timeout
-            ),
-        )
-    }
-}
-
-impl Drop for OtlpGuard {
-    fn drop(&mut self) {
-        let _ = self.finish();
+    pub fn endpoint(&self) -> &str {
+        &self.registration.sink().inner.endpoint
     }
 }

@@ -20,6 +20,7 @@ pub use builder::OtlpExporterBuilder;
 pub use error::{OtlpError, OtlpErrorKind};
 pub use exporter::OtlpExporter;
 pub use guard::OtlpGuard;
+pub use transport::OtlpStats;
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex

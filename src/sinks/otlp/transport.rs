@@ -35,6 +35,32 @@ struct FailureState {
     /// The last transport error of the HTTP client (the SDK only says
     /// "network error").
     transport: Option<String>,
+    /// Every failure so far, reported or not.
+    total: OtlpStats,
+}
+
+/// An OTLP exporter's numbers: its failed exports; see
+/// [`OtlpGuard::stats`](crate::OtlpGuard::stats).
+///
+/// The center counts a failure once the hook has returned it (see the
+/// guard's [`FlushReport`](crate::FlushReport)); these count every failed
+/// request, whether it was reported yet or not.
+///
+/// ```
+/// let stats = event_center::OtlpStats::default();
+/// assert_eq!((stats.failed_exports, stats.failed_items, stats.last_error), (0, 0, None));
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct OtlpStats {
+    /// Export requests (a batch of log records or spans) that failed after
+    /// their retries, and flushes the SDK reported as failed.
+    pub failed_exports: u64,
+    /// Log records and spans in those failed requests: they did not reach
+    /// the collector.
+    pub failed_items: u64,
+    /// The last failure: what was sent, to which URL, and why it failed.
+    pub last_error: Option<String>,
 }
 
 impl Failures {
@@ -44,9 +70,30 @@ impl Failures {
             Some(transport) => format!("{error} ({transport})"),
             None => error.to_string(),
         };
+        let message = format!("exporting {items} {what} to {url} failed: {cause}");
         state.batches += 1;
         state.items += items as u64;
-        state.last = Some(format!("exporting {items} {what} to {url} failed: {cause}"));
+        state.total.failed_exports += 1;
+        state.total.failed_items += items as u64;
+        state.total.last_error = Some(message.clone());
+        state.last = Some(message);
+    }
+
+    /// Notes a failure the SDK reported for a flush or shutdown as a whole,
+    /// unless the exporters noted one meanwhile (which says more).
+    pub(super) fn note(&self, message: String) {
+        let mut state = lock(&self.state);
+        if state.last.is_some() {
+            return;
+        }
+        state.batches += 1;
+        state.total.failed_exports += 1;
+        state.total.last_error = Some(message.clone());
+        state.last = Some(message);
+    }
+
+    pub(super) fn stats(&self) -> OtlpStats {
+        lock(&self.state).total.clone()
     }
 
     fn transport(&self, error: String) {

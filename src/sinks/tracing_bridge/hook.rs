@@ -1,17 +1,20 @@
 //! The center into `tracing`: the hook that re-emits center events as
-//! `tracing` events.
+//! `tracing` events, and its builder.
 
+use std::fmt;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use tracing::Dispatch;
 
+use super::guard::TracingGuard;
 use super::Bridging;
 use crate::center::{EventCenter, RegisterError};
 use crate::delivery::{Delivery, HookOptions, Overflow};
 use crate::event::{Event, Level};
 use crate::hook::{Hook, HookResult};
 use crate::pattern::Patterns;
-use crate::text::SharedStr;
+use crate::sinks::registration::{Registration, SinkEnd, DEFAULT_FLUSH_TIMEOUT};
 
 #[cfg(doc)]
 use super::layer::EventCenterLayer;
@@ -26,16 +29,22 @@ use super::layer::EventCenterLayer;
 /// message, and the fields `event_type`, `source`, `event_id`, `run_id` (when
 /// the event has a run), `error` (the error's type and message, when it has
 /// one) and `payload` (its JSON text, when it has one and
-/// [`with_payload`](TracingHook::with_payload) is on, the default). The JSON
-/// text is written only when a subscriber is interested in the level.
+/// [`with_payload`](TracingHookBuilder::with_payload) is on, the default).
+/// The JSON text is written only when a subscriber is interested in the
+/// level.
 ///
-/// [`register`](TracingHook::register) is the way to install it: it uses
-/// [`Delivery::Background`] (a queue of 4,096 events, the oldest dropped
-/// and counted when full), so formatting and writing the log never happen
-/// on the emit path. The re-emitted events then come from the hook's
-/// worker thread, which sees the global `tracing` subscriber (or the one
-/// given to [`with_dispatch`](TracingHook::with_dispatch)), not a scoped
-/// one of the emitting thread.
+/// [`TracingHook::builder`] sets it up and
+/// [`register`](TracingHookBuilder::register) installs it and returns the
+/// [`TracingGuard`], its only handle (dropping it drains the hook's queue
+/// and unregisters it). It uses [`Delivery::Background`] by default (a
+/// queue of 4,096 events, the oldest dropped and counted when full), so
+/// formatting and writing the log never happen on the emit path. The
+/// re-emitted events then come from the hook's worker thread, which sees
+/// the global `tracing` subscriber (or the one given to
+/// [`with_dispatch`](TracingHookBuilder::with_dispatch)), not a scoped one
+/// of the emitting thread. The hook never fails: it has no error of its
+/// own, and registering it can only fail with the center's
+/// [`RegisterError`].
 ///
 /// Events that an [`EventCenterLayer`] made from `tracing` events (marked by
 /// their `meta.tracing`) are skipped: they are in the output already. And the
@@ -64,22 +73,56 @@ use super::layer::EventCenterLayer;
 /// let dispatch = tracing::Dispatch::new(tracing_subscriber::registry().with(Record(lines.clone())));
 ///
 /// let center = EventCenter::new();
-/// TracingHook::new().with_dispatch(dispatch).register(&center, "tracing", Patterns::All).unwrap();
+/// let guard = TracingHook::builder()
+///     .with_dispatch(dispatch)
+///     .with_patterns(Patterns::All)
+///     .register(&center, "tracing")?;
 /// center.emitter("Planner").warning("low budget").send();
-/// center.flush(Duration::from_secs(5));
+/// let report = guard.flush(Duration::from_secs(5));
+/// assert_eq!((report.delivered, report.pending), (1, 0));
 /// assert_eq!(*lines.lock().unwrap(), ["WARN event_center"]);
+/// # Ok::<(), event_center::RegisterError>(())
 /// ```
-#[derive(Clone, Debug)]
 pub struct TracingHook {
     payload: bool,
-    options: HookOptions,
     dispatch: Option<Dispatch>,
 }
 
-impl Default for TracingHook {
-    fn default() -> Self {
-        TracingHook::new()
+impl fmt::Debug for TracingHook {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TracingHook")
+            .field("payload", &self.payload)
+            .field("dispatch", &self.dispatch.is_some())
+            .finish()
     }
+}
+
+/// Builds a [`TracingHook`] and registers it; see [`TracingHook::builder`].
+///
+/// ```
+/// use std::time::Duration;
+/// use event_center::{Delivery, EventCenter, Overflow, TracingHook};
+///
+/// let center = EventCenter::new();
+/// let guard = TracingHook::builder()
+///     .with_patterns(["model.*", "tool.*"])
+///     .with_payload(false)
+///     .with_delivery(Delivery::background(1024, Overflow::DropOldest))
+///     .with_flush_timeout(Duration::from_secs(1))
+///     .register(&center, "tracing")?;
+/// assert_eq!(center.hook_names(), ["tracing"]);
+/// drop(guard);
+/// assert!(center.hook_names().is_empty());
+/// # Ok::<(), event_center::RegisterError>(())
+/// ```
+#[derive(Clone, Debug)]
+#[must_use = "a builder does nothing until register() is called"]
+pub struct TracingHookBuilder {
+    payload: bool,
+    options: HookOptions,
+    dispatch: Option<Dispatch>,
+    patterns: Patterns,
+    flush_timeout: Duration,
 }
 
 /// Re-emits one event at a static level (`tracing`'s macros need one).
@@ -127,22 +170,62 @@ impl TracingHook {
     /// The `tracing` target of the re-emitted events.
     pub const TARGET: &'static str = "event_center";
 
-    /// A hook with payloads on, delivered in the background (a queue of
-    /// 4,096 events, [`Overflow::DropOldest`]), into the current `tracing`
-    /// subscriber of its worker thread.
+    /// A builder for a hook on every event, with payloads on, delivered in
+    /// the background (a queue of 4,096 events, [`Overflow::DropOldest`]),
+    /// into the current `tracing` subscriber of its worker thread.
     ///
     /// ```
     /// use event_center::{Delivery, TracingHook};
-    /// let hook = TracingHook::new();
-    /// assert!(matches!(hook.options().delivery(), Delivery::Background { capacity: 4096, .. }));
+    /// let builder = TracingHook::builder();
+    /// assert!(matches!(builder.options().delivery(), Delivery::Background { capacity: 4096, .. }));
     /// ```
-    pub fn new() -> TracingHook {
-        TracingHook {
+    pub fn builder() -> TracingHookBuilder {
+        TracingHookBuilder {
             payload: true,
             options: HookOptions::new()
                 .with_delivery(Delivery::background(4096, Overflow::DropOldest)),
             dispatch: None,
+            patterns: Patterns::All,
+            flush_timeout: DEFAULT_FLUSH_TIMEOUT,
         }
+    }
+
+    fn reemit(&self, event: &Event) {
+        match event.level {
+            Level::Debug => reemit!(tracing::Level::DEBUG, self, event),
+            Level::Info => reemit!(tracing::Level::INFO, self, event),
+            Level::Warning => reemit!(tracing::Level::WARN, self, event),
+            Level::Error | Level::Critical => reemit!(tracing::Level::ERROR, self, event),
+        }
+    }
+}
+
+impl TracingHookBuilder {
+    /// The event types re-emitted (default: every event). Takes what
+    /// [`EventCenter::register_hook`] takes; a bad pattern is reported by
+    /// [`register`](Self::register). When an [`EventCenterLayer`] feeds the
+    /// same center, choose the families to show rather than everything.
+    ///
+    /// ```
+    /// let builder = event_center::TracingHook::builder().with_patterns(["model.*", "tool.*"]);
+    /// assert!(format!("{builder:?}").contains(r#"List(["model.*", "tool.*"])"#));
+    /// ```
+    pub fn with_patterns(mut self, patterns: impl Into<Patterns>) -> Self {
+        self.patterns = patterns.into();
+        self
+    }
+
+    /// How long dropping the [`TracingGuard`] waits for the hook's queue
+    /// (default 5 s).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let builder = event_center::TracingHook::builder().with_flush_timeout(Duration::from_secs(1));
+    /// assert!(format!("{builder:?}").contains("flush_timeout: 1s"));
+    /// ```
+    pub fn with_flush_timeout(mut self, timeout: Duration) -> Self {
+        self.flush_timeout = timeout;
+        self
     }
 
     /// Whether the payload goes out as a `payload` field holding its JSON
@@ -170,10 +253,11 @@ impl TracingHook {
     /// let names = Arc::new(Mutex::new(Vec::new()));
     /// let subscriber = tracing_subscriber::registry().with(Names(names.clone()));
     /// let center = EventCenter::new();
-    /// TracingHook::new()
+    /// let _guard = TracingHook::builder()
     ///     .with_payload(false)
     ///     .with_delivery(Delivery::Inline)
-    ///     .register(&center, "tracing", "model.*")
+    ///     .with_patterns("model.*")
+    ///     .register(&center, "tracing")
     ///     .unwrap();
     /// tracing::subscriber::with_default(subscriber, || {
     ///     center.emitter("Agent").emit("model.completed").payload(serde_json::json!({"tokens": 1})).send();
@@ -192,8 +276,8 @@ impl TracingHook {
     ///
     /// ```
     /// use event_center::{Delivery, TracingHook};
-    /// let hook = TracingHook::new().with_delivery(Delivery::Inline);
-    /// assert_eq!(hook.options().delivery(), &Delivery::Inline);
+    /// let builder = TracingHook::builder().with_delivery(Delivery::Inline);
+    /// assert_eq!(builder.options().delivery(), &Delivery::Inline);
     /// ```
     pub fn with_delivery(mut self, delivery: Delivery) -> Self {
         self.options = self.options.with_delivery(delivery);
@@ -205,8 +289,8 @@ impl TracingHook {
     /// ```
     /// use event_center::{Delivery, HookOptions, Overflow, TracingHook};
     /// let options = HookOptions::new().with_delivery(Delivery::background(64, Overflow::Block));
-    /// let hook = TracingHook::new().with_options(options.clone());
-    /// assert_eq!(hook.options(), &options);
+    /// let builder = TracingHook::builder().with_options(options.clone());
+    /// assert_eq!(builder.options(), &options);
     /// ```
     pub fn with_options(mut self, options: HookOptions) -> Self {
         self.options = options;
@@ -234,9 +318,13 @@ impl TracingHook {
     /// let count = Arc::new(AtomicUsize::new(0));
     /// let dispatch = tracing::Dispatch::new(tracing_subscriber::registry().with(Count(count.clone())));
     /// let center = EventCenter::new();
-    /// TracingHook::new().with_dispatch(dispatch).register(&center, "tracing", "tool.*").unwrap();
+    /// let guard = TracingHook::builder()
+    ///     .with_dispatch(dispatch)
+    ///     .with_patterns("tool.*")
+    ///     .register(&center, "tracing")
+    ///     .unwrap();
     /// center.emitter("Agent").emit("tool.called").send();
-    /// center.flush(Duration::from_secs(5));
+    /// guard.flush(Duration::from_secs(5));
     /// assert_eq!(count.load(Ordering::SeqCst), 1);
     /// ```
     pub fn with_dispatch(mut self, dispatch: Dispatch) -> Self {
@@ -244,42 +332,50 @@ impl TracingHook {
         self
     }
 
-    /// The options [`register`](TracingHook::register) uses.
+    /// The options [`register`](TracingHookBuilder::register) uses.
     ///
     /// ```
-    /// assert!(event_center::TracingHook::new().options().is_redacted());
+    /// assert!(event_center::TracingHook::builder().options().is_redacted());
     /// ```
     pub fn options(&self) -> &HookOptions {
         &self.options
     }
 
-    /// Registers the hook on `center` under `name` for the events `patterns`
-    /// match, with its [options](TracingHook::options) (background delivery
-    /// unless changed).
+    /// Registers the hook on `center` under `name` for the events its
+    /// [patterns](Self::with_patterns) match, with its
+    /// [options](Self::options) (background delivery unless changed), and
+    /// returns the guard, its only handle, which drains the hook's queue
+    /// and unregisters it when dropped.
+    ///
+    /// # Errors
+    ///
+    /// The center's [`RegisterError`]: the name is taken or blank, or a
+    /// pattern does not compile.
     ///
     /// ```
-    /// use event_center::{EventCenter, TracingHook};
+    /// use event_center::{EventCenter, RegisterErrorKind, TracingHook};
     /// let center = EventCenter::new();
-    /// TracingHook::new().register(&center, "tracing", ["model.*", "tool.*"]).unwrap();
+    /// let guard = TracingHook::builder().with_patterns(["model.*", "tool.*"]).register(&center, "tracing")?;
     /// assert_eq!(center.hook_names(), ["tracing"]);
+    /// let err = TracingHook::builder().register(&center, "tracing").unwrap_err();
+    /// assert_eq!(err.kind(), &RegisterErrorKind::DuplicateName);
+    /// # drop(guard);
+    /// # Ok::<(), event_center::RegisterError>(())
     /// ```
-    pub fn register(
-        self,
-        center: &EventCenter,
-        name: impl Into<SharedStr>,
-        patterns: impl Into<Patterns>,
-    ) -> Result<(), RegisterError> {
-        let options = self.options.clone();
-        center.register_hook_with(name, patterns, options, self)
-    }
-
-    fn reemit(&self, event: &Event) {
-        match event.level {
-            Level::Debug => reemit!(tracing::Level::DEBUG, self, event),
-            Level::Info => reemit!(tracing::Level::INFO, self, event),
-            Level::Warning => reemit!(tracing::Level::WARN, self, event),
-            Level::Error | Level::Critical => reemit!(tracing::Level::ERROR, self, event),
-        }
+    pub fn register(self, center: &EventCenter, name: &str) -> Result<TracingGuard, RegisterError> {
+        let hook = TracingHook {
+            payload: self.payload,
+            dispatch: self.dispatch,
+        };
+        let registration = Registration::new(
+            center,
+            name,
+            self.patterns,
+            self.options,
+            hook,
+            self.flush_timeout,
+        )?;
+        Ok(TracingGuard { registration })
     }
 }
 
@@ -303,4 +399,12 @@ impl Hook for TracingHook {
         }
         Ok(())
     }
+}
+
+impl SinkEnd for TracingHook {
+    /// Nothing is held beyond the center's queue: each event is re-emitted
+    /// as the hook receives it.
+    fn flush_own(&self, _deadline: Instant) {}
+
+    fn close(&self, _deadline: Instant) {}
 }

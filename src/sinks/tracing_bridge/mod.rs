@@ -6,11 +6,13 @@ use std::cell::Cell;
 
 mod callsite;
 mod fields;
+mod guard;
 mod hook;
 mod layer;
 mod spans;
 
-pub use hook::TracingHook;
+pub use guard::TracingGuard;
+pub use hook::{TracingHook, TracingHookBuilder};
 pub use layer::EventCenterLayer;
 
 thread_local! {

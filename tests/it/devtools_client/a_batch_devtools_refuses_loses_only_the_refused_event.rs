@@ -9,7 +9,7 @@
 
 use std::time::Duration;
 
-use event_center::{Delivery, DevtoolsForwarder, EventCenter, HookOptions, Overflow};
+use event_center::{Delivery, DevtoolsForwarder, EventCenter, Overflow};
 use event_center_test_support::devtools_server::StubServer;
 use serde_json::{json, Value};
 
@@ -28,12 +28,12 @@ fn refuse_poison(body: &Value) -> u16 {
 fn a_batch_devtools_refuses_loses_only_the_refused_event() {
     let stub = StubServer::start(refuse_poison);
     let center = EventCenter::new();
-    let options = HookOptions::new().with_delivery(Delivery::background(1024, Overflow::Block));
+    let delivery = Delivery::background(1024, Overflow::Block);
     let devtools = DevtoolsForwarder::builder(stub.url())
         .with_batch(100, Duration::from_secs(3600))
-        .build()
-        .unwrap()
-        .register_with(&center, "devtools", ["step.*"], options)
+        .with_patterns(["step.*"])
+        .with_delivery(delivery)
+        .register(&center, "devtools")
         .unwrap();
     let agent = center.emitter("Agent");
     for n in 0..7 {
@@ -43,7 +43,8 @@ fn a_batch_devtools_refuses_loses_only_the_refused_event() {
             .send();
     }
 
-    let stats = devtools.flush(Duration::from_secs(10));
+    devtools.flush(Duration::from_secs(10));
+    let stats = devtools.stats();
     assert_eq!(
         (stats.accepted, stats.sent, stats.pending),
         (7, 6, 0),

@@ -7,7 +7,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use event_center::{Delivery, DevtoolsForwarder, Event, EventCenter, HookOptions, Overflow};
+use event_center::{Delivery, DevtoolsForwarder, Event, EventCenter, Overflow};
 use event_center_test_support::devtools_server::StubServer;
 use serde_json::{json, Value};
 
@@ -27,13 +27,13 @@ fn a_full_devtools_buffer_drops_high_frequency_then_oldest_and_reports_it() {
         )
         .unwrap();
     // Nothing leaves until the flush: batches of 1,000 or an hour old.
-    let options = HookOptions::new().with_delivery(Delivery::background(1024, Overflow::Block));
+    let delivery = Delivery::background(1024, Overflow::Block);
     let devtools = DevtoolsForwarder::builder(stub.url())
         .with_buffer(5)
         .with_batch(1000, Duration::from_secs(3600))
-        .build()
-        .unwrap()
-        .register_with(&center, "devtools", ["step.*", "model.*"], options)
+        .with_patterns(["step.*", "model.*"])
+        .with_delivery(delivery)
+        .register(&center, "devtools")
         .unwrap();
 
     let agent = center.emitter("Agent");
@@ -59,7 +59,6 @@ fn a_full_devtools_buffer_drops_high_frequency_then_oldest_and_reports_it() {
     delta("b"); // nothing droppable buffered: the new delta itself
     step(6); // nothing droppable at all: the oldest, step 1
     center.flush(Duration::from_secs(10));
-
     let stats = devtools.stats();
     assert_eq!(
         (stats.accepted, stats.pending, stats.sent),
@@ -79,7 +78,8 @@ fn a_full_devtools_buffer_drops_high_frequency_then_oldest_and_reports_it() {
         (2, 1, 1, 0, 0)
     );
 
-    let stats = devtools.flush(Duration::from_secs(10));
+    devtools.flush(Duration::from_secs(10));
+    let stats = devtools.stats();
     assert_eq!(
         (stats.sent, stats.pending, stats.requests),
         (5, 0, 1),

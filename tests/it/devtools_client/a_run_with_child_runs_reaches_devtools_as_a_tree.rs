@@ -28,8 +28,6 @@ fn a_run_with_child_runs_reaches_devtools_as_a_tree() {
         .with_group_id("g1")
         .with_environment("test")
         .with_batch(4, Duration::from_millis(20))
-        .build()
-        .unwrap()
         .register(&center, "devtools")
         .unwrap();
 
@@ -61,7 +59,8 @@ fn a_run_with_child_runs_reaches_devtools_as_a_tree() {
         .send();
     agent.emit("agent_execution.completed").send();
 
-    let stats = devtools.flush(Duration::from_secs(30));
+    devtools.flush(Duration::from_secs(30));
+    let stats = devtools.stats();
     assert_eq!(
         (stats.accepted, stats.sent, stats.pending),
         (8, 8, 0),
@@ -122,6 +121,8 @@ fn a_run_with_child_runs_reaches_devtools_as_a_tree() {
             "workflow.execution_started",
         ]
     );
-    let stats = devtools.shutdown(Duration::from_secs(10));
+    devtools.flush(Duration::from_secs(10));
+    let stats = devtools.stats();
+    devtools.shutdown(Duration::from_secs(10));
     assert_eq!((stats.sent, stats.dropped.total()), (8, 0));
 }

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use event_center::{DevtoolsForwarder, Event};
+use event_center::{DevtoolsForwarder, Event, EventCenter};
 use serde_json::Value;
 
 const SAMPLE: &str = include_str!(concat!(
@@ -32,12 +32,13 @@ fn the_devtools_ingest_body_has_agentlys_shape() {
         .iter()
         .map(|e| Arc::new(Event::from_json(e.clone()).unwrap()))
         .collect();
+    let center = EventCenter::new();
     let forwarder = DevtoolsForwarder::builder("http://127.0.0.1:9")
         .with_app_id("rust-anchor")
         .with_group_id("g1")
         .with_environment("test")
-        .with_close_timeout(std::time::Duration::ZERO)
-        .build()
+        .with_flush_timeout(std::time::Duration::ZERO)
+        .register(&center, "devtools")
         .unwrap();
 
     let body: Value = serde_json::from_slice(&forwarder.ingest_body(&events)).unwrap();
@@ -72,8 +73,8 @@ fn the_devtools_ingest_body_has_agentlys_shape() {
     }
     // A key-less forwarder still sends every top-level field (as null).
     let bare = DevtoolsForwarder::builder("http://127.0.0.1:9")
-        .with_close_timeout(std::time::Duration::ZERO)
-        .build()
+        .with_flush_timeout(std::time::Duration::ZERO)
+        .register(&center, "bare")
         .unwrap();
     let body: Value = serde_json::from_slice(&bare.ingest_body(&[])).unwrap();
     assert_eq!(

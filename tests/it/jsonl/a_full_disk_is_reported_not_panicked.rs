@@ -3,14 +3,16 @@
 //! emitter: the failed writes are counted by the center as hook failures
 //! and reported as `event_center.hook_failed` events naming the file, the
 //! sink counts every lost event, other hooks get every event, and the sink
-//! keeps trying at its next writes.
+//! keeps trying at its next writes. A write that fails in the guard's flush
+//! is counted by the sink at once and returned by the hook's next call.
 
 #![cfg(all(feature = "jsonl", target_os = "linux"))]
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
-use event_center::{Event, EventCenter, JsonlErrorKind, JsonlSink};
+use event_center::{Event, EventCenter, JsonlSink};
 use serde_json::json;
 
 const EVENTS: u64 = 5_000;
@@ -35,10 +37,8 @@ fn a_full_disk_is_counted_and_reported_and_the_emitter_goes_on() {
 
     let guard = JsonlSink::builder("/dev/full")
         .with_patterns("model.*")
-        .build()
-        .expect("/dev/full opens")
         .register(&center, "jsonl")
-        .unwrap();
+        .expect("/dev/full opens");
 
     let emitter = center.emitter("Agent");
     for i in 0..EVENTS {
@@ -47,42 +47,61 @@ fn a_full_disk_is_counted_and_reported_and_the_emitter_goes_on() {
             .payload(json!({"i": i, "text": "some tokens of a streamed answer"}))
             .send();
     }
-    let report = center.flush(std::time::Duration::from_secs(30));
+    let report = center.flush(Duration::from_secs(30));
     assert!(report.is_complete());
-    let err = guard.flush().unwrap_err();
-    assert_eq!(err.kind(), &JsonlErrorKind::Write);
-    assert_eq!(
-        err.io_error().and_then(|e| e.raw_os_error()),
-        Some(28), // ENOSPC
-    );
-    assert!(err.to_string().contains("/dev/full"), "{err}");
+    let report = guard.flush(Duration::from_secs(30));
+    assert!(report.is_complete());
+    assert_eq!(report.accepted, EVENTS);
 
     // Every event reached the other hook.
     assert_eq!(others.load(Ordering::Relaxed), EVENTS);
 
-    // The sink: nothing written, every event lost and counted.
+    // The sink: nothing written, every event lost and counted, the last
+    // error (the flush's) naming the file and the cause.
     let stats = guard.stats();
     assert_eq!(stats.written, 0);
     assert_eq!(stats.lost, EVENTS, "{stats:?}");
     assert_eq!(stats.buffered, 0);
     assert!(stats.errors >= 2, "{stats:?}");
+    let last = stats.last_error.as_deref().unwrap();
+    assert!(
+        last.contains("cannot write to JSONL file `/dev/full`"),
+        "{last}"
+    );
+    assert!(last.contains("os error 28"), "{last}"); // ENOSPC
 
     // The center: one failure per failed write of the hook's calls
     // (several, as the sink kept trying), each reported.
-    let hook = center
-        .stats()
-        .hooks
-        .into_iter()
-        .find(|h| h.name == "jsonl")
-        .unwrap();
-    assert_eq!(hook.accepted, EVENTS);
-    assert!(hook.failed >= 2, "{hook:?}");
-    assert_eq!(hook.delivered + hook.failed, EVENTS);
+    let hook = |center: &EventCenter| {
+        center
+            .stats()
+            .hooks
+            .into_iter()
+            .find(|h| h.name == "jsonl")
+            .unwrap()
+    };
+    let before = hook(&center);
+    assert_eq!(before.accepted, EVENTS);
+    assert!(before.failed >= 2, "{before:?}");
+    assert_eq!(before.delivered + before.failed, EVENTS);
+    assert_eq!(before.failed, report.failed);
+    {
+        let failures = failures.lock().unwrap();
+        assert_eq!(failures.len() as u64, before.failed);
+        let first = &failures[0];
+        assert_eq!(first.payload["hook"], "jsonl");
+        let message = first.message.as_deref().unwrap();
+        assert!(message.contains("/dev/full"), "{message}");
+        assert!(message.contains("lost"), "{message}");
+    }
+
+    // The flush's failure is returned by the hook's next call: the center
+    // counts and reports it then.
+    emitter.emit("model.delta").send();
+    let report = guard.flush(Duration::from_secs(30));
+    assert_eq!(report.failed, before.failed + 1, "{report:?}");
     let failures = failures.lock().unwrap();
-    assert_eq!(failures.len() as u64, hook.failed);
-    let first = &failures[0];
-    assert_eq!(first.payload["hook"], "jsonl");
-    let message = first.message.as_deref().unwrap();
+    assert_eq!(failures.len() as u64, before.failed + 1);
+    let message = failures.last().unwrap().message.as_deref().unwrap();
     assert!(message.contains("/dev/full"), "{message}");
-    assert!(message.contains("lost"), "{message}");
 }

@@ -14,8 +14,6 @@ fn new_lines_start_after_the_torn_one() {
 
     let center = EventCenter::new();
     let guard = JsonlSink::builder(&path)
-        .build()
-        .unwrap()
         .register(&center, "jsonl")
         .unwrap();
     center.emitter("Agent").emit("new.one").send();

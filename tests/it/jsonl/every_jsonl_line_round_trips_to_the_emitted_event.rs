@@ -4,6 +4,7 @@
 //! newlines inside strings included.
 
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use event_center::{read_jsonl, ErrorInfo, Event, EventCenter, JsonlSink, Level, RunContext};
 use serde_json::json;
@@ -23,8 +24,6 @@ fn every_line_is_one_event_that_round_trips() {
         })
         .unwrap();
     let guard = JsonlSink::builder(&path)
-        .build()
-        .unwrap()
         .register(&center, "jsonl")
         .unwrap();
 
@@ -43,7 +42,7 @@ fn every_line_is_one_event_that_round_trips() {
         .level(Level::Error)
         .error(ErrorInfo::new("Timeout", "took too long").with_retryable(true))
         .send();
-    let report = guard.flush().unwrap();
+    let report = guard.flush(Duration::from_secs(10));
     assert!(report.is_complete());
 
     let text = std::fs::read_to_string(&path).unwrap();

@@ -2,6 +2,8 @@
 //! has flushed; `EveryN(n)` fsyncs after every `n` events, `OnFlush` only
 //! when flushed, and `Never` never.
 
+use std::time::Duration;
+
 use event_center::{read_jsonl, EventCenter, FsyncPolicy, JsonlSink, JsonlStats};
 
 const EVENTS: u64 = 1_000;
@@ -12,8 +14,6 @@ fn run(policy: FsyncPolicy) -> (JsonlStats, JsonlStats, usize) {
     let center = EventCenter::new();
     let guard = JsonlSink::builder(&path)
         .with_fsync(policy)
-        .build()
-        .unwrap()
         .register(&center, "jsonl")
         .unwrap();
     let emitter = center.emitter("Agent");
@@ -25,7 +25,7 @@ fn run(policy: FsyncPolicy) -> (JsonlStats, JsonlStats, usize) {
     }
     center.flush(std::time::Duration::from_secs(10));
     let before_flush = guard.stats();
-    guard.flush().unwrap();
+    guard.flush(Duration::from_secs(10));
     let after_flush = guard.stats();
     let read = read_jsonl(&path).unwrap();
     assert!(read.bad_lines.is_empty() && !read.truncated_tail);

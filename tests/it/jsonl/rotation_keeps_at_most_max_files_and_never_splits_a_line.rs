@@ -5,6 +5,7 @@
 //! with none missing between them.
 
 use std::path::Path;
+use std::time::Duration;
 
 use event_center::{read_jsonl, EventCenter, JsonlSink};
 use serde_json::json;
@@ -28,8 +29,6 @@ fn rotation_keeps_at_most_max_files_of_whole_lines() {
     let center = EventCenter::new();
     let guard = JsonlSink::builder(&path)
         .with_rotation(MAX_BYTES, MAX_FILES)
-        .build()
-        .unwrap()
         .register(&center, "jsonl")
         .unwrap();
 
@@ -42,7 +41,7 @@ fn rotation_keeps_at_most_max_files_of_whole_lines() {
             .payload(json!({"i": i, "pad": pad}))
             .send();
     }
-    guard.flush().unwrap();
+    guard.flush(Duration::from_secs(10));
     let stats = guard.stats();
     drop(guard);
 
@@ -82,8 +81,6 @@ fn a_line_longer_than_max_bytes_gets_a_file_of_its_own() {
     let center = EventCenter::new();
     let guard = JsonlSink::builder(&path)
         .with_rotation(256, 5)
-        .build()
-        .unwrap()
         .register(&center, "jsonl")
         .unwrap();
     let emitter = center.emitter("Agent");
@@ -93,7 +90,7 @@ fn a_line_longer_than_max_bytes_gets_a_file_of_its_own() {
         .payload(json!("y".repeat(1_000)))
         .send();
     emitter.emit("a.small_again").send();
-    guard.flush().unwrap();
+    guard.flush(Duration::from_secs(10));
     drop(guard);
 
     let types = |name: &str| -> Vec<String> {

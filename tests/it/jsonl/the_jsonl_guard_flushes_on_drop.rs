@@ -1,4 +1,4 @@
-//! Dropping the guard `JsonlSink::register` returns waits for the sink's
+//! Dropping the guard `JsonlSinkBuilder::register` returns waits for the sink's
 //! queue, writes every buffered line and unregisters the sink: right after
 //! the drop, the file holds every event emitted before it, even with a
 //! flush interval far longer than the test.
@@ -16,8 +16,6 @@ fn dropping_the_guard_writes_every_event_and_unregisters() {
     center.register_hook("other", "*", |_: &Event| {}).unwrap();
     let guard = JsonlSink::builder(&path)
         .with_flush_interval(Duration::from_secs(3600))
-        .build()
-        .unwrap()
         .register(&center, "jsonl")
         .unwrap();
 

@@ -1,6 +1,8 @@
 //! A JSONL sink with patterns writes only the events they match (aliases
 //! included, like any hook), and nothing the others.
 
+use std::time::Duration;
+
 use event_center::{read_jsonl, EventCenter, JsonlSink};
 
 #[test]
@@ -10,8 +12,6 @@ fn only_matching_events_are_written() {
     let center = EventCenter::new();
     let guard = JsonlSink::builder(&path)
         .with_patterns(["model.*", "triggerflow.execution_started"])
-        .build()
-        .unwrap()
         .register(&center, "jsonl")
         .unwrap();
     let emitter = center.emitter("Agent");
@@ -20,7 +20,7 @@ fn only_matching_events_are_written() {
     emitter.emit("workflow.execution_started").send(); // legacy alias
     emitter.emit("runtime.info").send();
     emitter.emit("model.completed").send();
-    guard.flush().unwrap();
+    guard.flush(Duration::from_secs(10));
 
     let types: Vec<String> = read_jsonl(&path)
         .unwrap()

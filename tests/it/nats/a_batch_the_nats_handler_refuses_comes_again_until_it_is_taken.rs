@@ -19,8 +19,6 @@ async fn a_batch_the_nats_handler_refuses_comes_again_until_it_is_taken() {
     let published: BTreeSet<String> = tokio::task::spawn_blocking(move || {
         let center = EventCenter::new();
         let guard = NatsSink::builder(sink_url)
-            .build()
-            .unwrap()
             .register(&center, "nats")
             .unwrap();
         let mut ids = BTreeSet::new();
@@ -29,10 +27,9 @@ async fn a_batch_the_nats_handler_refuses_comes_again_until_it_is_taken() {
             ids.insert(event.event_id.to_string());
             center.emit_event(event);
         }
-        assert_eq!(
-            guard.shutdown(Duration::from_secs(10)).published,
-            EVENTS as u64
-        );
+        guard.flush(Duration::from_secs(10));
+        assert_eq!(guard.stats().published, EVENTS as u64);
+        assert!(guard.shutdown(Duration::from_secs(10)).is_complete());
         ids
     })
     .await

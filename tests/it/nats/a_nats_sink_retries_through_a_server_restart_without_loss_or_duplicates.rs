@@ -32,8 +32,6 @@ fn a_nats_sink_retries_through_a_server_restart_without_loss_or_duplicates() {
         .unwrap();
     let guard = NatsSink::builder(&url)
         .with_delivery(Delivery::background(EVENTS, Overflow::Block))
-        .build()
-        .unwrap()
         .register(&center, "nats")
         .unwrap();
 
@@ -49,7 +47,9 @@ fn a_nats_sink_retries_through_a_server_restart_without_loss_or_duplicates() {
         }
     };
     emit(0..1_000);
-    let stats = guard.flush(Duration::from_secs(30));
+    let report = guard.flush(Duration::from_secs(30));
+    assert_eq!((report.delivered, report.pending), (1_000, 0), "{report:?}");
+    let stats = guard.stats();
     assert_eq!((stats.published, stats.pending), (1_000, 0), "{stats:?}");
 
     // The server goes away with publishes on their way, and more come
@@ -70,7 +70,9 @@ fn a_nats_sink_retries_through_a_server_restart_without_loss_or_duplicates() {
     emit(2_000..EVENTS);
     drop(emitter);
 
-    let stats = guard.shutdown(Duration::from_secs(60));
+    guard.flush(Duration::from_secs(60));
+    let stats = guard.stats();
+    let report = guard.shutdown(Duration::from_secs(60));
     assert_eq!(stats.accepted, EVENTS as u64, "{stats:?}");
     assert_eq!(
         stats.published + stats.duplicates,
@@ -90,8 +92,12 @@ fn a_nats_sink_retries_through_a_server_restart_without_loss_or_duplicates() {
         ids
     );
 
+    // The failures reached the center through the hook: counted as its
+    // failures and reported, one report each.
     let failures = failures.lock().unwrap();
     assert!(!failures.is_empty(), "no failure was reported");
+    assert_eq!(report.failed, failures.len() as u64, "{report:?}");
+    assert_eq!(report.accepted, EVENTS as u64, "{report:?}");
     assert!(
         failures.iter().all(|(hook, message)| hook == "nats"
             && message.contains("publishing events to NATS failed")),

@@ -60,17 +60,17 @@ async fn a_nats_source_restarted_with_its_durable_name_resumes_without_loss_or_r
             let center = EventCenter::new();
             let guard = NatsSink::builder(url)
                 .with_delivery(Delivery::background(EVENTS, Overflow::Block))
-                .build()
-                .expect("the sink connects")
                 .register(&center, "nats")
-                .expect("the sink registers");
+                .expect("the sink connects and registers");
             let mut ids = BTreeSet::new();
             for i in 0..EVENTS {
                 let event = Event::new("model.step").with_payload(json!({"i": i}));
                 ids.insert(event.event_id.to_string());
                 center.emit_event(event);
             }
-            let stats = guard.shutdown(Duration::from_secs(30));
+            guard.flush(Duration::from_secs(30));
+            let stats = guard.stats();
+            guard.shutdown(Duration::from_secs(30));
             assert_eq!(
                 (stats.published, stats.lost),
                 (EVENTS as u64, 0),

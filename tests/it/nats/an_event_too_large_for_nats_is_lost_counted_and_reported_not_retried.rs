@@ -25,8 +25,6 @@ fn an_event_too_large_for_nats_is_lost_counted_and_reported_not_retried() {
         .unwrap();
     let guard = NatsSink::builder(server.url())
         .with_delivery(Delivery::background(64, Overflow::Block))
-        .build()
-        .unwrap()
         .register(&center, "nats")
         .unwrap();
     let emitter = center.emitter("Agent");
@@ -36,7 +34,8 @@ fn an_event_too_large_for_nats_is_lost_counted_and_reported_not_retried() {
         .payload(json!({"output": "x".repeat(2 << 20)}))
         .send();
     emitter.emit("model.requested").send();
-    let stats = guard.flush(Duration::from_secs(10));
+    guard.flush(Duration::from_secs(10));
+    let stats = guard.stats();
     assert_eq!(
         (stats.published, stats.lost, stats.retries, stats.pending),
         (2, 1, 0, 0),
@@ -50,8 +49,11 @@ fn an_event_too_large_for_nats_is_lost_counted_and_reported_not_retried() {
     // The sink returns the failure from a following call (this one at the
     // latest), so the center reports it once.
     emitter.emit("model.requested").send();
-    let stats = guard.shutdown(Duration::from_secs(10));
+    guard.flush(Duration::from_secs(10));
+    let stats = guard.stats();
+    let report = guard.shutdown(Duration::from_secs(10));
     assert_eq!((stats.published, stats.lost), (3, 1), "{stats:?}");
+    assert_eq!((report.accepted, report.failed), (4, 1), "{report:?}");
     let reports = reports.lock().unwrap();
     assert_eq!(reports.len(), 1, "{reports:?}");
     assert!(

@@ -69,14 +69,14 @@ async fn nats_source_patterns_deliver_exactly_the_matching_events() {
         let guard = NatsSink::builder(sink_url)
             .with_prefix(PREFIX)
             .with_delivery(Delivery::background(1024, Overflow::Block))
-            .build()
-            .unwrap()
             .register(&center, "nats")
             .unwrap();
         for event in sent {
             center.emit_event(event);
         }
-        let stats = guard.shutdown(Duration::from_secs(30));
+        guard.flush(Duration::from_secs(30));
+        let stats = guard.stats();
+        guard.shutdown(Duration::from_secs(30));
         assert_eq!((stats.published, stats.lost), (48, 0), "{stats:?}");
     })
     .await

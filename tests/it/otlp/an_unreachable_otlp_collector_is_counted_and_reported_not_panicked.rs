@@ -1,13 +1,13 @@
 //! An OTLP collector that refuses connections costs the emitter nothing:
 //! the failed exports are counted as the hook's failures and reported as
-//! `event_center.hook_failed` events naming the endpoint, and the flush says
-//! what went wrong.
+//! `event_center.hook_failed` events naming the endpoint, and the guard's
+//! numbers say what went wrong.
 
 use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use event_center::{Event, EventCenter, OtlpErrorKind, OtlpExporter};
+use event_center::{Event, EventCenter, OtlpExporter};
 
 #[test]
 fn an_unreachable_otlp_collector_is_counted_and_reported_not_panicked() {
@@ -39,11 +39,9 @@ fn an_unreachable_otlp_collector_is_counted_and_reported_not_panicked() {
         .with_batch_delay(Duration::from_millis(50))
         .with_retries(0)
         .with_timeout(Duration::from_secs(2))
-        .build()
-        .unwrap()
-        .register(&center)
-        .unwrap()
-        .with_timeout(Duration::from_secs(10));
+        .with_flush_timeout(Duration::from_secs(10))
+        .register(&center, "otlp")
+        .unwrap();
 
     // The emitter goes on; the first failed export is reported by a later
     // delivery. Bounded: at most 200 events, 20 s.
@@ -72,15 +70,21 @@ fn an_unreachable_otlp_collector_is_counted_and_reported_not_panicked() {
     assert!(otlp.failed >= 1, "{otlp:?}");
     assert_eq!(otlp.delivered + otlp.failed, emitted, "{otlp:?}");
 
-    // More events, then a flush that says what went wrong.
+    // More events, then a flush: the guard's numbers say what went wrong.
     for _ in 0..10 {
         emitter.emit("agent.step").send();
     }
-    let error = guard.flush().unwrap_err();
-    assert_eq!(error.kind(), OtlpErrorKind::Export);
-    assert!(error.to_string().contains(&endpoint), "{error}");
+    let report = guard.flush(Duration::from_secs(10));
+    assert_eq!(report.accepted, emitted + 10, "{report:?}");
+    assert!(report.failed >= 1, "{report:?}");
+    let stats = guard.stats();
+    assert!(stats.failed_exports >= 1, "{stats:?}");
+    assert!(stats.failed_items >= 1, "{stats:?}");
+    let error = stats.last_error.unwrap();
+    assert!(error.contains(&endpoint), "{error}");
 
     // Shutting down does not hang or panic either.
-    let _ = guard.shutdown();
+    let report = guard.shutdown(Duration::from_secs(10));
+    assert_eq!(report.accepted, emitted + 10, "{report:?}");
     emitter.emit("agent.step").send();
 }

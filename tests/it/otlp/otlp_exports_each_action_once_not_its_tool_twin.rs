@@ -14,14 +14,12 @@ fn exported_types(twins: bool) -> Vec<String> {
         .with_endpoint(&receiver.endpoint)
         .with_spans(false)
         .with_compat_twins(twins)
-        .build()
-        .unwrap()
-        .register(&center)
+        .register(&center, "otlp")
         .unwrap();
     let emitter = center.emitter("Agent").with_run(RunContext::new("action"));
     emitter.emit("action.loop_started").send();
     emitter.emit("agent.step").send();
-    guard.shutdown().unwrap();
+    guard.shutdown(Duration::from_secs(20));
 
     let want = if twins { 3 } else { 2 };
     let (logs, _) = receiver.collect_until(Duration::from_secs(20), |logs, _| logs.len() >= want);

@@ -17,9 +17,7 @@ fn otlp_log_records_carry_the_event_run_and_genai_attributes() {
         .with_service_name("travel-agent")
         .with_batch_delay(Duration::from_millis(100))
         .with_spans(false)
-        .build()
-        .unwrap()
-        .register(&center)
+        .register(&center, "otlp")
         .unwrap();
 
     let root = RunContext::new("agent_execution")
@@ -45,7 +43,7 @@ fn otlp_log_records_carry_the_event_run_and_genai_attributes() {
         .level(Level::Error)
         .error(ErrorInfo::new("ValueError", "bad input"))
         .send();
-    guard.flush().unwrap();
+    guard.flush(Duration::from_secs(20));
 
     let (logs, _) = receiver.collect_until(Duration::from_secs(20), |logs, _| logs.len() >= 2);
     assert_eq!(logs.len(), 2, "{logs:#?}");
@@ -138,5 +136,5 @@ fn otlp_log_records_carry_the_event_run_and_genai_attributes() {
     );
     assert_eq!(attr(&runtime.attributes, "gen_ai.conversation.id"), None);
 
-    guard.shutdown().unwrap();
+    guard.shutdown(Duration::from_secs(20));
 }

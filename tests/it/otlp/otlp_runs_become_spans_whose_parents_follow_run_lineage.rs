@@ -17,9 +17,7 @@ fn otlp_runs_become_spans_whose_parents_follow_run_lineage() {
     let guard = OtlpExporter::builder()
         .with_endpoint(&receiver.endpoint)
         .with_batch_delay(Duration::from_millis(100))
-        .build()
-        .unwrap()
-        .register(&center)
+        .register(&center, "otlp")
         .unwrap();
 
     let root = RunContext::new("agent_execution").with_session_id("conversation-9");
@@ -41,7 +39,7 @@ fn otlp_runs_become_spans_whose_parents_follow_run_lineage() {
         at("model.failed", &model, 50).with_error(ErrorInfo::new("TimeoutError", "no answer")),
     );
     center.emit_event(at("agent.step", &root, 70));
-    guard.shutdown().unwrap(); // ends the root run, still open
+    guard.shutdown(Duration::from_secs(20)); // ends the root run, still open
 
     let (_, spans) = receiver.collect_until(Duration::from_secs(20), |_, spans| spans.len() >= 3);
     assert_eq!(spans.len(), 3, "{spans:#?}");

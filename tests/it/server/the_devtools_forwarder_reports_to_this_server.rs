@@ -18,8 +18,6 @@ fn the_devtools_forwarder_reports_to_this_server() {
         .with_app_id("forwarded")
         .with_group_id("team")
         .with_environment("ci")
-        .build()
-        .unwrap()
         .register(&center, "devtools")
         .unwrap();
 
@@ -36,7 +34,9 @@ fn the_devtools_forwarder_reports_to_this_server() {
     }
     emitter.emit("model.completed").run(model).send();
     emitter.emit("agent.completed").send();
-    let stats = guard.shutdown(Duration::from_secs(20));
+    guard.flush(Duration::from_secs(20));
+    let stats = guard.stats();
+    guard.shutdown(Duration::from_secs(20));
     assert_eq!(
         (stats.sent, stats.dropped.total(), stats.pending),
         (253, 0, 0),

@@ -57,8 +57,9 @@ fn the_tracing_hook_re_emits_center_events_at_their_level_with_their_fields() {
     .unwrap();
 
     let center = EventCenter::new();
-    TracingHook::new()
-        .register(&center, "tracing", Patterns::All)
+    let guard = TracingHook::builder()
+        .with_patterns(Patterns::All)
+        .register(&center, "tracing")
         .unwrap();
     let run = RunContext::new("agent_execution").with_run_id("run-1");
     let emitter = center.emitter("Planner").with_run(run);
@@ -76,8 +77,9 @@ fn the_tracing_hook_re_emits_center_events_at_their_level_with_their_fields() {
         .send();
     emitter.critical("out of money").send();
 
-    let report = center.flush(Duration::from_secs(10));
+    let report = guard.flush(Duration::from_secs(10));
     assert!(report.is_complete(), "{report:?}");
+    assert_eq!((report.accepted, report.delivered), (5, 5), "{report:?}");
 
     let seen = seen.lock().unwrap();
     let levels: Vec<tracing::Level> = seen.iter().map(|s| s.level).collect();

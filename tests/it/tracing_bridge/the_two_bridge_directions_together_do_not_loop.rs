@@ -36,12 +36,14 @@ fn the_two_bridge_directions_together_do_not_loop() {
     .unwrap();
 
     // Out of the center: one background hook, one inline, both on every type.
-    TracingHook::new()
-        .register(&center, "tracing-bg", Patterns::All)
+    let _background = TracingHook::builder()
+        .with_patterns(Patterns::All)
+        .register(&center, "tracing-bg")
         .unwrap();
-    TracingHook::new()
+    let _inline = TracingHook::builder()
         .with_delivery(Delivery::Inline)
-        .register(&center, "tracing-inline", Patterns::All)
+        .with_patterns(Patterns::All)
+        .register(&center, "tracing-inline")
         .unwrap();
     // An inline hook that itself logs through tracing.
     let center_events: Arc<Mutex<Vec<String>>> = Arc::default();

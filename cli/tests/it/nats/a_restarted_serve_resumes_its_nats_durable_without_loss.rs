@@ -22,17 +22,17 @@ fn publish(url: &str, range: Range<u64>) {
     let center = EventCenter::new();
     let guard = NatsSink::builder(url)
         .with_delivery(Delivery::background(65_536, Overflow::Block))
-        .build()
-        .expect("the sink connects")
         .register(&center, "nats")
-        .expect("the sink registers");
+        .expect("the sink connects and registers");
     let run = RunContext::new("producer").with_run_id(RUN);
     for i in range {
         let mut event = Event::new("agent.step").with_run(run.clone());
         event.event_id = EventId::parse(&format!("{i:032x}"));
         center.emit_event(event);
     }
-    let stats = guard.shutdown(Duration::from_secs(60));
+    guard.flush(Duration::from_secs(60));
+    let stats = guard.stats();
+    guard.shutdown(Duration::from_secs(60));
     assert_eq!((stats.lost, stats.pending), (0, 0), "{stats:?}");
 }
 

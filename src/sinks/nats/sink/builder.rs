@@ -1,43 +1,46 @@
 //! The builder: the subject prefix, the stream, the patterns, the delivery
-//! and the ack window, checked, and the sink started from them.
+//! and the ack window, checked, and the sink started and registered from
+//! them.
 
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
 use tokio::sync::{mpsc, Notify};
 
+use super::guard::NatsGuard;
 use super::hook::NatsSink;
 use super::publisher::start;
 use super::shared::{Shared, State};
-use crate::delivery::Delivery;
+use crate::center::EventCenter;
+use crate::delivery::{Delivery, HookOptions};
 use crate::pattern::Patterns;
 use crate::sinks::nats::{check_name, check_prefix, NatsError, NatsErrorKind};
+use crate::sinks::registration::Registration;
 
-#[cfg(doc)]
-use super::guard::NatsGuard;
-#[cfg(doc)]
-use crate::center::EventCenter;
 #[cfg(doc)]
 use crate::delivery::Overflow;
 
-/// Builds a [`NatsSink`]; see [`NatsSink::builder`].
+/// Builds a [`NatsSink`] and registers it; see [`NatsSink::builder`].
 ///
-/// ```
+/// ```no_run
 /// use std::time::Duration;
-/// use event_center::{Delivery, NatsSink, Overflow};
+/// use event_center::{Delivery, EventCenter, NatsSink, Overflow};
 ///
-/// let builder = NatsSink::builder("nats://127.0.0.1:4222")
+/// let center = EventCenter::new();
+/// let guard = NatsSink::builder("nats://127.0.0.1:4222")
 ///     .with_prefix("acme.events")
 ///     .with_stream("ACME_EVENTS")
 ///     .with_patterns(["model.*", "tool.*"])
 ///     .with_delivery(Delivery::background(100_000, Overflow::Block))
 ///     .with_duplicate_window(Duration::from_secs(600))
 ///     .with_window(4096)
-///     .with_close_timeout(Duration::from_secs(10));
-/// assert!(format!("{builder:?}").contains("ACME_EVENTS"));
+///     .with_flush_timeout(Duration::from_secs(10))
+///     .register(&center, "nats")?;
+/// assert_eq!(guard.subject("model.completed"), "acme.events.model.completed");
+/// # Ok::<(), event_center::NatsError>(())
 /// ```
 #[derive(Clone, Debug)]
-#[must_use = "a builder does nothing until build() is called"]
+#[must_use = "a builder does nothing until register() is called"]
 pub struct NatsSinkBuilder {
     pub(super) url: String,
     pub(super) prefix: String,
@@ -46,12 +49,12 @@ pub struct NatsSinkBuilder {
     pub(super) delivery: Delivery,
     pub(super) duplicate_window: Duration,
     pub(super) window: usize,
-    pub(super) close_timeout: Duration,
+    pub(super) flush_timeout: Duration,
 }
 
 impl NatsSinkBuilder {
     /// The subject prefix (default `events`): an event of type `t` goes to
-    /// `<prefix>.t` (see [`NatsSink::subject`]).
+    /// `<prefix>.t` (see [`NatsGuard::subject`]).
     ///
     /// ```
     /// let b = event_center::NatsSink::builder("nats://127.0.0.1:4222").with_prefix("acme.events");
@@ -62,7 +65,7 @@ impl NatsSinkBuilder {
         self
     }
 
-    /// The JetStream stream (default `EVENTS`). [`build`](Self::build)
+    /// The JetStream stream (default `EVENTS`). [`register`](Self::register)
     /// creates it, taking `<prefix>.>`, or binds it if it exists.
     ///
     /// ```
@@ -76,7 +79,7 @@ impl NatsSinkBuilder {
 
     /// The event types the sink publishes (default: every event). Takes what
     /// [`EventCenter::register_hook`] takes; a bad pattern is reported by
-    /// [`NatsSink::register`].
+    /// [`register`](Self::register).
     ///
     /// ```
     /// let b = event_center::NatsSink::builder("nats://127.0.0.1:4222").with_patterns("action.*");
@@ -87,14 +90,14 @@ impl NatsSinkBuilder {
         self
     }
 
-    /// How [`register`](NatsSink::register) delivers events to the sink.
+    /// How the sink's hook receives its events.
     /// Default: `Delivery::background(DEFAULT_CAPACITY, Overflow::DropNewest)`,
     /// a queue that never makes the emitter wait; while the server is
     /// unreachable and the queue full, new events are dropped and counted
     /// (in [`EventCenter::stats`]). Choose [`Overflow::Block`] to lose
     /// nothing and let the emitter wait instead. [`Delivery::Inline`] would
     /// wait for the network on the emitting thread and is refused by
-    /// [`build`](Self::build).
+    /// [`register`](Self::register).
     ///
     /// ```
     /// use event_center::{Delivery, NatsSink, Overflow};
@@ -138,40 +141,47 @@ impl NatsSinkBuilder {
         self
     }
 
-    /// How long dropping the [`NatsGuard`] waits for the center's queue and
+    /// How long dropping the [`NatsGuard`] waits for the sink's queue and
     /// the last acks (default 5 s); what is left then counts as lost.
     ///
     /// ```
     /// use std::time::Duration;
     /// let b = event_center::NatsSink::builder("nats://127.0.0.1:4222")
-    ///     .with_close_timeout(Duration::from_secs(1));
-    /// assert!(format!("{b:?}").contains("close_timeout: 1s"));
+    ///     .with_flush_timeout(Duration::from_secs(1));
+    /// assert!(format!("{b:?}").contains("flush_timeout: 1s"));
     /// ```
-    pub fn with_close_timeout(mut self, timeout: Duration) -> Self {
-        self.close_timeout = timeout;
+    pub fn with_flush_timeout(mut self, timeout: Duration) -> Self {
+        self.flush_timeout = timeout;
         self
     }
 
-    /// Connects to the server, creates or binds the stream, and starts the
+    /// Connects to the server, creates or binds the stream, starts the
     /// sink's thread (a single-threaded tokio runtime of its own, so this
-    /// works with or without a runtime around it). Blocks until connected:
-    /// at most a few seconds when nothing answers.
+    /// works with or without a runtime around it) and registers the sink on
+    /// `center` under `name`, with its patterns and its queued delivery.
+    /// Blocks until connected: at most a few seconds when nothing answers.
+    /// Returns the guard, the sink's only handle, which drains and shuts the
+    /// sink down when dropped.
     ///
     /// # Errors
     ///
     /// A [`NatsError`]: an invalid prefix, stream name or delivery
     /// ([`NatsErrorKind::InvalidOption`]), no server at the URL
     /// ([`NatsErrorKind::Connect`]), a stream that cannot be created or
-    /// takes other subjects ([`NatsErrorKind::Stream`]).
+    /// takes other subjects ([`NatsErrorKind::Stream`]), or the center
+    /// refused the hook (a name taken or blank, a bad pattern:
+    /// [`NatsErrorKind::Register`], with the center's error in
+    /// [`register_error`](NatsError::register_error)).
     ///
     /// ```
-    /// use event_center::{NatsErrorKind, NatsSink};
+    /// use event_center::{EventCenter, NatsErrorKind, NatsSink};
     ///
-    /// let err = NatsSink::builder("nats://127.0.0.1:9").build().unwrap_err(); // nothing there
+    /// let center = EventCenter::new();
+    /// let err = NatsSink::builder("nats://127.0.0.1:9").register(&center, "nats").unwrap_err(); // nothing there
     /// assert_eq!(err.kind(), NatsErrorKind::Connect);
     /// assert!(err.to_string().contains("127.0.0.1:9"));
     /// ```
-    pub fn build(self) -> Result<NatsSink, NatsError> {
+    pub fn register(self, center: &EventCenter, name: &str) -> Result<NatsGuard, NatsError> {
         if self.delivery == Delivery::Inline {
             return Err(NatsError::new(
                 NatsErrorKind::InvalidOption,
@@ -191,14 +201,22 @@ impl NatsSinkBuilder {
         });
         let handle = start(&self, shared.clone(), rx)?;
         *shared.thread.lock().unwrap_or_else(|p| p.into_inner()) = Some(handle);
-        Ok(NatsSink {
+        let sink = NatsSink {
             shared,
             tx,
             url: self.url,
             stream: self.stream,
-            patterns: self.patterns,
-            delivery: self.delivery,
-            close_timeout: self.close_timeout,
-        })
+        };
+        let options = HookOptions::new().with_delivery(self.delivery);
+        let registration = Registration::new(
+            center,
+            name,
+            self.patterns,
+            options,
+            sink,
+            self.flush_timeout,
+        )
+        .map_err(NatsError::register)?;
+        Ok(NatsGuard { registration })
     }
 }

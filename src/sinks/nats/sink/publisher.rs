@@ -32,7 +32,7 @@ pub(super) fn start(
         config.prefix.clone(),
     );
     let (duplicate_window, window, close_timeout) =
-        (config.duplicate_window, config.window, config.close_timeout);
+        (config.duplicate_window, config.window, config.flush_timeout);
     let handle = std::thread::Builder::new()
         .name("event-center-nats".into())
         .spawn(move || {
