@@ -373,6 +373,11 @@ impl ObservationStore {
         self.retention.wal_share()
     }
 
+    /// Whether no retention cap is set: the database grows without bound.
+    pub(crate) fn keeps_everything(&self) -> bool {
+        self.retention.max_events().is_none() && self.retention.max_bytes().is_none()
+    }
+
     /// Stores a batch in one transaction; returns the events that were new,
     /// in order (duplicates of stored ids, or of earlier ones in the batch,
     /// are left out). The flows `declared` by new events are registered.

@@ -43,8 +43,14 @@ const CHUNK_BYTES: usize = 1 << 20;
 /// chunk.
 const SMALL_RUN: usize = 64;
 /// The write-ahead log may grow to the database's size, or this much when
-/// the database is smaller, before a checkpoint truncates it.
-const WAL_MIN_CAP: u64 = 8 << 20;
+/// the database is smaller, before it is truncated (unless a byte cap sets
+/// its share)...
+const WAL_FLOOR: u64 = 8 << 20;
+/// ...or this much when no retention cap is set (the database grows
+/// anyway): one-event commits write about 40 KB of log each and fill 8 MiB
+/// in a tenth of a second; truncating the log, and growing its file again,
+/// that often made each such commit about 40% slower.
+const WAL_FLOOR_UNBOUNDED: u64 = 64 << 20;
 
 /// The answer to a write: how many events were new, once all committed.
 type Reply = Box<dyn FnOnce(Result<usize, ServerError>) + Send>;
@@ -152,6 +158,7 @@ struct Log {
     db: PathBuf,
     wal: PathBuf,
     cap: Option<u64>,
+    floor: u64,
     /// Set by the checkpoint thread when the log is to be truncated, taken
     /// by the storage thread before its next transaction.
     truncate: Arc<AtomicBool>,
@@ -161,21 +168,22 @@ struct Log {
 }
 
 impl Log {
-    fn new(db: PathBuf, cap: Option<u64>) -> Self {
+    fn new(db: PathBuf, cap: Option<u64>, floor: u64) -> Self {
         Log {
             wal: wal_path(&db),
             db,
             cap,
+            floor,
             truncate: Arc::new(AtomicBool::new(false)),
             writes: Arc::new(AtomicU64::new(0)),
         }
     }
 
     /// The most the log may hold: `cap`, else the database's size, at
-    /// least [`WAL_MIN_CAP`].
+    /// least its floor ([`WAL_FLOOR`] or [`WAL_FLOOR_UNBOUNDED`]).
     fn cap(&self) -> u64 {
         self.cap
-            .unwrap_or_else(|| file_size(&self.db).max(WAL_MIN_CAP))
+            .unwrap_or_else(|| file_size(&self.db).max(self.floor))
     }
 }
 
@@ -283,7 +291,12 @@ impl Writer {
         feed: Arc<Feed>,
     ) -> Result<(Writer, JoinHandle<()>), ServerError> {
         let (jobs, queue) = mpsc::channel::<Job>();
-        let log = Log::new(path, store.wal_cap());
+        let floor = if store.keeps_everything() {
+            WAL_FLOOR_UNBOUNDED
+        } else {
+            WAL_FLOOR
+        };
+        let log = Log::new(path, store.wal_cap(), floor);
         let thread = std::thread::Builder::new()
             .name("observation-store".to_owned())
             .spawn(move || {
