@@ -402,18 +402,21 @@ impl ObservationStore {
         Ok(fresh)
     }
 
-    /// Copies the whole write-ahead log into the database and truncates
-    /// it, on the writer's own connection between transactions (so it
-    /// waits for no writer), and without waiting for readers either: while
-    /// one reads an older snapshot, nothing is truncated (the caller tries
-    /// again later) and the writes go on. Whether it was truncated.
-    pub(crate) fn truncate_log(&self) -> Result<bool, ServerError> {
+    /// Copies the whole write-ahead log into the database, on the writer's
+    /// own connection between transactions (so it waits for no writer),
+    /// and starts the log over: from the start of its file (`truncate`
+    /// false: the file is reused) or an empty file. It does not wait for
+    /// readers either: while one reads an older snapshot nothing is done
+    /// (the caller tries again later) and the writes go on. Whether it was
+    /// done.
+    pub(crate) fn restart_log(&self, truncate: bool) -> Result<bool, ServerError> {
         self.conn.busy_timeout(std::time::Duration::ZERO)?;
-        let busy = self
-            .conn
-            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |row| {
-                row.get::<_, i64>(0)
-            });
+        let sql = if truncate {
+            "PRAGMA wal_checkpoint(TRUNCATE)"
+        } else {
+            "PRAGMA wal_checkpoint(RESTART)"
+        };
+        let busy = self.conn.query_row(sql, [], |row| row.get::<_, i64>(0));
         self.conn.busy_timeout(BUSY_TIMEOUT)?;
         Ok(busy? == 0)
     }

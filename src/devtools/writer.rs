@@ -43,13 +43,13 @@ const CHUNK_BYTES: usize = 1 << 20;
 /// chunk.
 const SMALL_RUN: usize = 64;
 /// The write-ahead log may grow to the database's size, or this much when
-/// the database is smaller, before it is truncated (unless a byte cap sets
+/// the database is smaller, before it starts over (unless a byte cap sets
 /// its share)...
 const WAL_FLOOR: u64 = 8 << 20;
 /// ...or this much when no retention cap is set (the database grows
 /// anyway): one-event commits write about 40 KB of log each and fill 8 MiB
-/// in a tenth of a second; truncating the log, and growing its file again,
-/// that often made each such commit about 40% slower.
+/// in a tenth of a second; truncating the log that often (as this server
+/// did before it reused the file) made each such commit about 40% slower.
 const WAL_FLOOR_UNBOUNDED: u64 = 64 << 20;
 
 /// The answer to a write: how many events were new, once all committed.
@@ -152,16 +152,16 @@ struct Storage {
 }
 
 /// The write-ahead log's files and cap, and the hand-off of its
-/// truncation between the checkpoint thread and the storage thread.
+/// restart between the checkpoint thread and the storage thread.
 #[derive(Clone)]
 struct Log {
     db: PathBuf,
     wal: PathBuf,
     cap: Option<u64>,
     floor: u64,
-    /// Set by the checkpoint thread when the log is to be truncated, taken
-    /// by the storage thread before its next transaction.
-    truncate: Arc<AtomicBool>,
+    /// Set by the checkpoint thread when the log is to start over, done by
+    /// the storage thread before its next transaction.
+    restart: Arc<AtomicBool>,
     /// Transactions the storage thread began (the checkpoint thread sees
     /// from it whether the storage thread is idle).
     writes: Arc<AtomicU64>,
@@ -174,7 +174,7 @@ impl Log {
             db,
             cap,
             floor,
-            truncate: Arc::new(AtomicBool::new(false)),
+            restart: Arc::new(AtomicBool::new(false)),
             writes: Arc::new(AtomicU64::new(0)),
         }
     }
@@ -254,23 +254,23 @@ impl Storage {
     }
 
     /// Stores one transaction's events and publishes the new ones; first
-    /// truncates the log when the checkpoint thread asked for it, or wakes
-    /// that thread when the log passed its cap.
+    /// starts the log over when the checkpoint thread asked for it, or wakes
+    /// that thread when the log's file grew past its cap.
     fn write(&mut self, events: Vec<NewEvent>, declared: &Declared) -> Result<usize, ServerError> {
         self.log.writes.fetch_add(1, Ordering::Relaxed);
-        if self.log.truncate.load(Ordering::Acquire) {
-            // Not truncated while a reader holds an older snapshot: tried
-            // again before the next transaction.
-            if self.store.truncate_log().unwrap_or(false) {
-                self.log.truncate.store(false, Ordering::Release);
+        if self.log.restart.load(Ordering::Acquire) {
+            // Not done while a reader holds an older snapshot: tried again
+            // before the next transaction.
+            if self.store.restart_log(false).unwrap_or(false) {
+                self.log.restart.store(false, Ordering::Release);
             }
         } else if self.looked.elapsed() >= LOOK_EVERY {
             // A file that grew past the cap is being appended to, not reused
             // from its start: the checkpoint thread looks now. At twice the
             // cap the disk bound comes first: truncated here and now.
             let (size, cap) = (file_size(&self.log.wal), self.log.cap());
-            if size > cap.saturating_mul(2) && self.store.truncate_log().unwrap_or(false) {
-                self.log.truncate.store(false, Ordering::Release);
+            if size > cap.saturating_mul(2) && self.store.restart_log(true).unwrap_or(false) {
+                self.log.restart.store(false, Ordering::Release);
             } else if size > self.log_size && size > cap {
                 let _ = self.checkpoint.try_send(());
             }
@@ -388,46 +388,60 @@ fn wal_path(db: &std::path::Path) -> PathBuf {
 
 /// Copies the write-ahead log into the database every 200 ms (passive
 /// checkpoints: the storage thread never waits for them), and once more
-/// when the storage thread ends; truncates the log when its file passes its
-/// cap (see [`Log::cap`]).
+/// when the storage thread ends.
 ///
-/// A truncating checkpoint must exclude the writer. Run from this thread,
-/// it waited in the busy handler's growing sleeps for a gap between two
-/// transactions of a busy storage thread (up to a second, the log growing
-/// all the while), then copied everything at once. So this thread writes
-/// the database's dirty pages to disk (holding no lock) and catches up with
-/// a passive checkpoint, then hands the truncation to the storage thread,
-/// which runs it before its next transaction with little left to copy or
-/// sync; this thread only truncates itself after a round without writes.
-/// (SQLite's `journal_size_limit`, which cuts the file each time the log
-/// starts over, made every one-event commit about 20% slower: the file grew
-/// again page by page.)
+/// A passive checkpoint never copies all of a log written to without
+/// pause, so the log would only grow. When its frames pass its cap (see
+/// [`Log::cap`]), this thread writes the database's dirty pages to disk
+/// (holding no lock), catches up with a passive checkpoint, and hands the
+/// rest to the storage thread, which, before its next transaction, copies
+/// what is left and starts the log over from the start of its file (the
+/// file is reused: cutting it, with a truncating checkpoint or SQLite's
+/// `journal_size_limit`, made the commits after it grow the file again page
+/// by page, about 20% slower each). A checkpoint that must exclude the
+/// writer, run from this thread, waited in the busy handler's growing
+/// sleeps for a gap between two transactions of a busy storage thread (up
+/// to a second, the log growing all the while), then copied everything at
+/// once. The file itself is truncated after a round without writes, and by
+/// the storage thread at once when it passes twice the cap.
 fn checkpoint_until(log: &Log, wanted: &mpsc::Receiver<()>) {
     let Ok(conn) = connect(&log.db) else { return };
-    let passive = || conn.execute_batch("PRAGMA wal_checkpoint(PASSIVE);");
+    let frame = conn
+        .query_row("PRAGMA page_size", [], |row| row.get::<_, u32>(0))
+        .map_or(4096, u64::from)
+        + 24;
+    // The bytes of the log's frames (since it last started over).
+    let passive = || {
+        conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |row| {
+            row.get::<_, i64>(1)
+        })
+        .map_or(0, |frames| u64::try_from(frames).unwrap_or(0) * frame)
+    };
     let truncate = || conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);");
     let mut writes = log.writes.load(Ordering::Relaxed);
     while let Ok(()) | Err(mpsc::RecvTimeoutError::Timeout) = wanted.recv_timeout(CHECKPOINT_EVERY)
     {
         let before = std::mem::replace(&mut writes, log.writes.load(Ordering::Relaxed));
-        if log.truncate.load(Ordering::Acquire) && writes != before {
+        if log.restart.load(Ordering::Acquire) && writes != before {
             // Handed over and not done yet: a checkpoint here would only
-            // make the storage thread's truncation fail.
+            // make the storage thread's attempt fail.
             continue;
         }
-        let _ = passive();
-        if file_size(&log.wal) <= log.cap() {
-            log.truncate.store(false, Ordering::Release);
-        } else if writes == before {
+        let held = passive();
+        if writes == before {
             // Nothing written for a round: no writer to wait for.
-            let _ = truncate();
-            log.truncate.store(false, Ordering::Release);
-        } else {
+            if file_size(&log.wal) > log.cap() {
+                let _ = truncate();
+            }
+            log.restart.store(false, Ordering::Release);
+        } else if held > log.cap() {
             if let Ok(db) = std::fs::File::open(&log.db) {
                 let _ = db.sync_data();
             }
-            let _ = passive();
-            log.truncate.store(true, Ordering::Release);
+            passive();
+            log.restart.store(true, Ordering::Release);
+        } else {
+            log.restart.store(false, Ordering::Release);
         }
     }
     let _ = truncate();
