@@ -245,11 +245,6 @@ impl ObservationServerBuilder {
     /// then gets 503 with `Retry-After: 1` (Agently's bridge and this
     /// crate's forwarder retry). A quarter is kept for small requests; a
     /// single body larger than the rest still goes through, alone.
-    ///
-    /// ```
-    /// let builder = event_center::ObservationServer::builder().with_in_flight_budget(64 << 20);
-    /// assert!(builder.build().is_ok());
-    /// ```
     pub fn with_in_flight_budget(mut self, bytes: usize) -> Self {
         self.limits.in_flight = bytes;
         self
@@ -257,13 +252,6 @@ impl ObservationServerBuilder {
 
     /// How long an ingest waits for room in the in-flight budget before it
     /// is answered 503 with `Retry-After` (default 10 s).
-    ///
-    /// ```
-    /// use std::time::Duration;
-    /// let builder = event_center::ObservationServer::builder()
-    ///     .with_admission_wait(Duration::from_millis(500));
-    /// assert!(builder.build().is_ok());
-    /// ```
     pub fn with_admission_wait(mut self, wait: Duration) -> Self {
         self.limits.admission_wait = wait;
         self
@@ -275,11 +263,6 @@ impl ObservationServerBuilder {
     /// told how many it missed (an `event: gap` on the server-sent events
     /// stream, a `{"type": "gap", "skipped": N}` message on the websocket);
     /// the total is in `/healthz` as `stream_events_skipped`.
-    ///
-    /// ```
-    /// let builder = event_center::ObservationServer::builder().with_stream_buffer(8 << 20);
-    /// assert!(builder.build().is_ok());
-    /// ```
     pub fn with_stream_buffer(mut self, bytes: usize) -> Self {
         self.limits.stream_buffer = bytes;
         self

@@ -58,15 +58,6 @@ impl ObservationServerBuilder {
     /// Repeatable; the origin is compared whole, without wildcards. Allowed
     /// origins get CORS answers (preflights, `Access-Control-Allow-Origin`);
     /// an API key, when set, is still required.
-    ///
-    /// ```
-    /// let server = event_center::ObservationServer::builder()
-    ///     .with_allowed_origin("http://localhost:3000")
-    ///     .with_allowed_origin("https://dashboard.example.com")
-    ///     .build()
-    ///     .unwrap();
-    /// # let _ = server;
-    /// ```
     pub fn with_allowed_origin(mut self, origin: impl Into<String>) -> Self {
         let origin = origin
             .into()
@@ -87,16 +78,6 @@ impl ObservationServerBuilder {
     /// the server by pointing its own name at it (DNS rebinding). Give the
     /// names clients use to reach a server exposed beyond loopback.
     /// Repeatable.
-    ///
-    /// ```
-    /// let server = event_center::ObservationServer::builder()
-    ///     .with_host("0.0.0.0")
-    ///     .with_api_key("s3cret")
-    ///     .with_allowed_host("observer.internal")
-    ///     .build()
-    ///     .unwrap();
-    /// # let _ = server;
-    /// ```
     pub fn with_allowed_host(mut self, host: impl Into<String>) -> Self {
         let host = host.into();
         if let Some(name) = parse_host(host.trim()).map(|host| match host {

@@ -325,15 +325,6 @@ impl ObservationServerBuilder {
     /// secret-looking keys are masked in the payload, meta, run (and its
     /// meta), error and extra fields, with every other byte kept as sent.
     /// [`Redaction::none`] stores events as sent.
-    ///
-    /// ```
-    /// use event_center::{ObservationServer, Redaction};
-    ///
-    /// let keep_secrets = ObservationServer::builder().with_redaction(Redaction::none());
-    /// assert!(keep_secrets.build().is_ok());
-    /// let stricter = ObservationServer::builder().with_redaction(Redaction::default().with_key("ssn"));
-    /// assert!(stricter.build().is_ok());
-    /// ```
     pub fn with_redaction(mut self, redaction: Redaction) -> Self {
         self.redaction = redaction;
         self

@@ -122,25 +122,12 @@ impl OtlpExporterBuilder {
     /// The collector's base URL, `http://` or `https://`; records go to
     /// `{endpoint}/v1/logs` and spans to `{endpoint}/v1/traces`. Default:
     /// `OTEL_EXPORTER_OTLP_ENDPOINT`, else `http://localhost:4318`.
-    ///
-    /// ```
-    /// let err = event_center::OtlpExporter::builder()
-    ///     .with_endpoint("localhost:4318")
-    ///     .register(&event_center::EventCenter::new(), "otlp")
-    ///     .unwrap_err();
-    /// assert_eq!(err.kind(), event_center::OtlpErrorKind::InvalidEndpoint);
-    /// ```
     pub fn with_endpoint(mut self, endpoint: impl Into<String>) -> Self {
         self.endpoint = Some(endpoint.into());
         self
     }
 
     /// The `service.name` resource attribute (default `event-center`).
-    ///
-    /// ```
-    /// let builder = event_center::OtlpExporter::builder().with_service_name("travel-agent");
-    /// # let _ = builder;
-    /// ```
     pub fn with_service_name(mut self, name: impl Into<String>) -> Self {
         self.service_name = name.into();
         self
@@ -164,26 +151,12 @@ impl OtlpExporterBuilder {
 
     /// Adds an HTTP header to every export request (an API key, for
     /// instance). `OTEL_EXPORTER_OTLP_HEADERS` is read too.
-    ///
-    /// ```
-    /// let err = event_center::OtlpExporter::builder()
-    ///     .with_endpoint("http://127.0.0.1:4318")
-    ///     .with_header("bad header", "x")
-    ///     .register(&event_center::EventCenter::new(), "otlp")
-    ///     .unwrap_err();
-    /// assert_eq!(err.kind(), event_center::OtlpErrorKind::InvalidHeader);
-    /// ```
     pub fn with_header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
         self.headers.insert(name.into(), value.into());
         self
     }
 
     /// How long one export request may take (default 10 s).
-    ///
-    /// ```
-    /// let builder = event_center::OtlpExporter::builder().with_timeout(std::time::Duration::from_secs(3));
-    /// # let _ = builder;
-    /// ```
     pub fn with_timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
         self
@@ -191,11 +164,6 @@ impl OtlpExporterBuilder {
 
     /// How long records wait for a batch to fill before it is sent anyway
     /// (default 1 s).
-    ///
-    /// ```
-    /// let builder = event_center::OtlpExporter::builder().with_batch_delay(std::time::Duration::from_millis(200));
-    /// # let _ = builder;
-    /// ```
     pub fn with_batch_delay(mut self, delay: Duration) -> Self {
         self.batch_delay = delay;
         self
@@ -204,11 +172,6 @@ impl OtlpExporterBuilder {
     /// The most records (or spans) in one request (default 512) and the
     /// most waiting to be sent (default 2048; beyond it the SDK drops new
     /// ones). The queue is made at least as large as the batch.
-    ///
-    /// ```
-    /// let builder = event_center::OtlpExporter::builder().with_batch_sizes(128, 4096);
-    /// # let _ = builder;
-    /// ```
     pub fn with_batch_sizes(mut self, max_batch: usize, max_queue: usize) -> Self {
         self.max_batch = max_batch.max(1);
         self.max_queue = max_queue.max(self.max_batch);
@@ -217,11 +180,6 @@ impl OtlpExporterBuilder {
 
     /// How many times a failed request is retried with backoff (default 3;
     /// 0 sends each batch once).
-    ///
-    /// ```
-    /// let builder = event_center::OtlpExporter::builder().with_retries(0);
-    /// # let _ = builder;
-    /// ```
     pub fn with_retries(mut self, retries: usize) -> Self {
         self.retries = retries;
         self
@@ -229,11 +187,6 @@ impl OtlpExporterBuilder {
 
     /// Whether runs are exported as spans (default `true`); with `false`
     /// only log records are sent, still carrying their run's trace context.
-    ///
-    /// ```
-    /// let builder = event_center::OtlpExporter::builder().with_spans(false);
-    /// # let _ = builder;
-    /// ```
     pub fn with_spans(mut self, spans: bool) -> Self {
         self.spans = spans;
         self
@@ -241,11 +194,6 @@ impl OtlpExporterBuilder {
 
     /// Whether compatibility twins (see [`Event::is_compat_twin`]) are
     /// exported too (default `false`: each occurrence once).
-    ///
-    /// ```
-    /// let builder = event_center::OtlpExporter::builder().with_compat_twins(true);
-    /// # let _ = builder;
-    /// ```
     pub fn with_compat_twins(mut self, twins: bool) -> Self {
         self.compat_twins = twins;
         self
@@ -272,11 +220,6 @@ impl OtlpExporterBuilder {
     /// The event types exported (default: every event). Takes what
     /// [`EventCenter::register_hook`] takes; a bad pattern is reported by
     /// [`register`](Self::register).
-    ///
-    /// ```
-    /// let builder = event_center::OtlpExporter::builder().with_patterns(["model.*", "tool.*"]);
-    /// assert!(format!("{builder:?}").contains(r#"List(["model.*", "tool.*"])"#));
-    /// ```
     pub fn with_patterns(mut self, patterns: impl Into<Patterns>) -> Self {
         self.patterns = patterns.into();
         self
@@ -286,12 +229,6 @@ impl OtlpExporterBuilder {
     /// `Delivery::background(DEFAULT_CAPACITY, Overflow::DropOldest)`, so
     /// a slow collector never slows the emitter. The hook only hands each
     /// event to the SDK's batch queue, so [`Delivery::Inline`] works too.
-    ///
-    /// ```
-    /// use event_center::{Delivery, OtlpExporter, Overflow};
-    /// let builder = OtlpExporter::builder().with_delivery(Delivery::background(1024, Overflow::Block));
-    /// assert!(format!("{builder:?}").contains("overflow: Block"));
-    /// ```
     pub fn with_delivery(mut self, delivery: Delivery) -> Self {
         self.delivery = delivery;
         self
@@ -299,12 +236,6 @@ impl OtlpExporterBuilder {
 
     /// How long dropping the [`OtlpGuard`] waits for the exporter's queue
     /// before it ends the open runs' spans and sends the rest (default 5 s).
-    ///
-    /// ```
-    /// use std::time::Duration;
-    /// let builder = event_center::OtlpExporter::builder().with_flush_timeout(Duration::from_secs(1));
-    /// assert!(format!("{builder:?}").contains("flush_timeout: 1s"));
-    /// ```
     pub fn with_flush_timeout(mut self, timeout: Duration) -> Self {
         self.flush_timeout = timeout;
         self
