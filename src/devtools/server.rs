@@ -364,12 +364,22 @@ struct Parts {
 impl ObservationServerBuilder {
     /// The host to listen on: an IP address or a name (default
     /// `"127.0.0.1"`). Anything but loopback should have an API key.
+    ///
+    /// ```
+    /// let server = event_center::ObservationServer::builder().with_host("0.0.0.0").build().unwrap();
+    /// assert!(server.addr().ip().is_unspecified());
+    /// ```
     pub fn with_host(mut self, host: impl Into<String>) -> Self {
         self.host = host.into();
         self
     }
 
     /// The port (default 15596, Agently DevTools' own; 0 picks a free one).
+    ///
+    /// ```
+    /// let server = event_center::ObservationServer::builder().with_port(0).build().unwrap();
+    /// assert_eq!(server.addr().port(), 0);
+    /// ```
     pub fn with_port(mut self, port: u16) -> Self {
         self.port = port;
         self
@@ -385,6 +395,11 @@ impl ObservationServerBuilder {
     /// Requires this key on every request, as `Authorization: Bearer KEY`,
     /// `X-API-Key: KEY` or `?api_key=KEY` (others get 401), as Agently
     /// DevTools does.
+    ///
+    /// ```
+    /// let built = event_center::ObservationServer::builder().with_api_key("k 1").build();
+    /// assert!(built.unwrap_err().to_string().contains("API key"));
+    /// ```
     pub fn with_api_key(mut self, key: impl Into<String>) -> Self {
         self.api_key = Some(key.into());
         self
@@ -398,6 +413,11 @@ impl ObservationServerBuilder {
 
     /// The largest request body accepted, in bytes (default 8 MiB); larger
     /// ones get 413.
+    ///
+    /// ```
+    /// let built = event_center::ObservationServer::builder().with_body_limit(0).build();
+    /// assert!(built.is_err());
+    /// ```
     pub fn with_body_limit(mut self, bytes: usize) -> Self {
         self.body_limit = bytes;
         self

@@ -142,12 +142,22 @@ impl Retention {
     }
 
     /// Sets the event cap.
+    ///
+    /// ```
+    /// let keep = event_center::Retention::bytes(1 << 20).with_max_events(5);
+    /// assert_eq!((keep.max_events(), keep.max_bytes()), (Some(5), Some(1 << 20)));
+    /// ```
     pub fn with_max_events(mut self, max_events: u64) -> Self {
         self.max_events = Some(max_events);
         self
     }
 
     /// Sets the byte cap.
+    ///
+    /// ```
+    /// let keep = event_center::Retention::events(5).with_max_bytes(100);
+    /// assert_eq!(keep.max_bytes(), Some(100));
+    /// ```
     pub fn with_max_bytes(mut self, max_bytes: u64) -> Self {
         self.max_bytes = Some(max_bytes);
         self
@@ -265,6 +275,15 @@ impl ObservationStore {
     }
 
     /// Caps what the store keeps, from its next ingest on.
+    ///
+    /// ```
+    /// use event_center::{Event, ObservationStore, Retention};
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let mut store = ObservationStore::open(dir.path()).unwrap().with_retention(Retention::events(2));
+    /// let events: Vec<Event> = (0..5).map(|_| Event::new("tick")).collect();
+    /// store.ingest(&events).unwrap();
+    /// assert_eq!(store.len(), 2);
+    /// ```
     pub fn with_retention(mut self, retention: Retention) -> Self {
         self.retention = retention;
         self

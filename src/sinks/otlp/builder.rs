@@ -122,6 +122,14 @@ impl OtlpExporterBuilder {
     /// The collector's base URL, `http://` or `https://`; records go to
     /// `{endpoint}/v1/logs` and spans to `{endpoint}/v1/traces`. Default:
     /// `OTEL_EXPORTER_OTLP_ENDPOINT`, else `http://localhost:4318`.
+    ///
+    /// ```
+    /// let err = event_center::OtlpExporter::builder()
+    ///     .with_endpoint("localhost:4318")
+    ///     .register(&event_center::EventCenter::new(), "otlp")
+    ///     .unwrap_err();
+    /// assert_eq!(err.kind(), event_center::OtlpErrorKind::InvalidEndpoint);
+    /// ```
     pub fn with_endpoint(mut self, endpoint: impl Into<String>) -> Self {
         self.endpoint = Some(endpoint.into());
         self
@@ -151,6 +159,15 @@ impl OtlpExporterBuilder {
 
     /// Adds an HTTP header to every export request (an API key, for
     /// instance). `OTEL_EXPORTER_OTLP_HEADERS` is read too.
+    ///
+    /// ```
+    /// let err = event_center::OtlpExporter::builder()
+    ///     .with_endpoint("http://127.0.0.1:4318")
+    ///     .with_header("bad header", "x")
+    ///     .register(&event_center::EventCenter::new(), "otlp")
+    ///     .unwrap_err();
+    /// assert_eq!(err.kind(), event_center::OtlpErrorKind::InvalidHeader);
+    /// ```
     pub fn with_header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
         self.headers.insert(name.into(), value.into());
         self

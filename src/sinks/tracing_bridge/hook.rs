@@ -219,6 +219,40 @@ impl TracingHookBuilder {
 
     /// Whether the payload goes out as a `payload` field holding its JSON
     /// text (on by default).
+    ///
+    /// ```
+    /// use std::sync::{Arc, Mutex};
+    /// use event_center::{Delivery, EventCenter, TracingHook};
+    /// use tracing_subscriber::layer::SubscriberExt;
+    ///
+    /// // Records the field names of each event that reaches `tracing`.
+    /// struct Names(Arc<Mutex<Vec<String>>>);
+    /// impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for Names {
+    ///     fn on_event(&self, event: &tracing::Event<'_>, _: tracing_subscriber::layer::Context<'_, S>) {
+    ///         struct V<'a>(&'a mut Vec<String>);
+    ///         impl tracing::field::Visit for V<'_> {
+    ///             fn record_debug(&mut self, f: &tracing::field::Field, _: &dyn std::fmt::Debug) {
+    ///                 self.0.push(f.name().to_owned());
+    ///             }
+    ///         }
+    ///         event.record(&mut V(&mut self.0.lock().unwrap()));
+    ///     }
+    /// }
+    ///
+    /// let names = Arc::new(Mutex::new(Vec::new()));
+    /// let subscriber = tracing_subscriber::registry().with(Names(names.clone()));
+    /// let center = EventCenter::new();
+    /// let _guard = TracingHook::builder()
+    ///     .with_payload(false)
+    ///     .with_delivery(Delivery::Inline)
+    ///     .with_patterns("model.*")
+    ///     .register(&center, "tracing")
+    ///     .unwrap();
+    /// tracing::subscriber::with_default(subscriber, || {
+    ///     center.emitter("Agent").emit("model.completed").payload(serde_json::json!({"tokens": 1})).send();
+    /// });
+    /// assert_eq!(*names.lock().unwrap(), ["event_type", "source", "event_id"]);
+    /// ```
     pub fn with_payload(mut self, payload: bool) -> Self {
         self.payload = payload;
         self
@@ -228,12 +262,25 @@ impl TracingHookBuilder {
     /// re-emitted event next to the application's own logs of the same
     /// thread (inside its spans), at the price of running the subscriber's
     /// formatting and writing on the emit path.
+    ///
+    /// ```
+    /// use event_center::{Delivery, TracingHook};
+    /// let builder = TracingHook::builder().with_delivery(Delivery::Inline);
+    /// assert_eq!(builder.options().delivery(), &Delivery::Inline);
+    /// ```
     pub fn with_delivery(mut self, delivery: Delivery) -> Self {
         self.options = self.options.with_delivery(delivery);
         self
     }
 
     /// Sets every registration option at once (delivery and redaction).
+    ///
+    /// ```
+    /// use event_center::{Delivery, HookOptions, Overflow, TracingHook};
+    /// let options = HookOptions::new().with_delivery(Delivery::background(64, Overflow::Block));
+    /// let builder = TracingHook::builder().with_options(options.clone());
+    /// assert_eq!(builder.options(), &options);
+    /// ```
     pub fn with_options(mut self, options: HookOptions) -> Self {
         self.options = options;
         self
@@ -242,6 +289,33 @@ impl TracingHookBuilder {
     /// Re-emits into this `tracing` dispatcher instead of the current one of
     /// the delivering thread: for a scoped subscriber, or to send the
     /// center's events to a subscriber of their own.
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicUsize, Ordering};
+    /// use std::sync::Arc;
+    /// use std::time::Duration;
+    /// use event_center::{EventCenter, TracingHook};
+    /// use tracing_subscriber::layer::SubscriberExt;
+    ///
+    /// struct Count(Arc<AtomicUsize>);
+    /// impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for Count {
+    ///     fn on_event(&self, _: &tracing::Event<'_>, _: tracing_subscriber::layer::Context<'_, S>) {
+    ///         self.0.fetch_add(1, Ordering::SeqCst);
+    ///     }
+    /// }
+    ///
+    /// let count = Arc::new(AtomicUsize::new(0));
+    /// let dispatch = tracing::Dispatch::new(tracing_subscriber::registry().with(Count(count.clone())));
+    /// let center = EventCenter::new();
+    /// let guard = TracingHook::builder()
+    ///     .with_dispatch(dispatch)
+    ///     .with_patterns("tool.*")
+    ///     .register(&center, "tracing")
+    ///     .unwrap();
+    /// center.emitter("Agent").emit("tool.called").send();
+    /// guard.flush(Duration::from_secs(5));
+    /// assert_eq!(count.load(Ordering::SeqCst), 1);
+    /// ```
     pub fn with_dispatch(mut self, dispatch: Dispatch) -> Self {
         self.dispatch = Some(dispatch);
         self

@@ -166,12 +166,50 @@ impl EventCenterLayer {
     /// Whether span creation and close are events too
     /// ([`SPAN_STARTED`](EventCenterLayer::SPAN_STARTED),
     /// [`SPAN_ENDED`](EventCenterLayer::SPAN_ENDED)); off by default.
+    ///
+    /// ```
+    /// use std::sync::{Arc, Mutex};
+    /// use event_center::{Event, EventCenter, EventCenterLayer};
+    /// use tracing_subscriber::layer::SubscriberExt;
+    ///
+    /// let center = EventCenter::new();
+    /// let types = Arc::new(Mutex::new(Vec::new()));
+    /// let sink = types.clone();
+    /// center
+    ///     .register_hook("spans", "tracing.span_*", move |e: &Event| {
+    ///         sink.lock().unwrap().push(e.event_type.to_string())
+    ///     })
+    ///     .unwrap();
+    /// let layer = EventCenterLayer::new(&center).with_spans(true);
+    /// tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+    ///     tracing::info_span!("step").in_scope(|| {});
+    /// });
+    /// assert_eq!(*types.lock().unwrap(), ["tracing.span_started", "tracing.span_ended"]);
+    /// ```
     pub fn with_spans(mut self, spans: bool) -> Self {
         self.spans = spans;
         self
     }
 
     /// Sets the source stamped on the events (default `"tracing"`).
+    ///
+    /// ```
+    /// use std::sync::{Arc, Mutex};
+    /// use event_center::{Event, EventCenter, EventCenterLayer};
+    /// use tracing_subscriber::layer::SubscriberExt;
+    ///
+    /// let center = EventCenter::new();
+    /// let sources = Arc::new(Mutex::new(Vec::new()));
+    /// let sink = sources.clone();
+    /// center
+    ///     .register_hook("s", "billing.*", move |e: &Event| sink.lock().unwrap().push(e.source.to_string()))
+    ///     .unwrap();
+    /// let layer = EventCenterLayer::new(&center).with_source("billing-service");
+    /// tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+    ///     tracing::info!(event_type = "billing.invoice_created");
+    /// });
+    /// assert_eq!(*sources.lock().unwrap(), ["billing-service"]);
+    /// ```
     pub fn with_source(mut self, source: impl Into<SharedStr>) -> Self {
         self.source = source.into();
         self
@@ -179,6 +217,26 @@ impl EventCenterLayer {
 
     /// Sets the name of the field that gives the event type (default
     /// `"event_type"`). That field is not copied into the payload.
+    ///
+    /// ```
+    /// use std::sync::{Arc, Mutex};
+    /// use event_center::{Event, EventCenter, EventCenterLayer};
+    /// use tracing_subscriber::layer::SubscriberExt;
+    ///
+    /// let center = EventCenter::new();
+    /// let seen = Arc::new(Mutex::new(Vec::new()));
+    /// let sink = seen.clone();
+    /// center
+    ///     .register_hook("k", "billing.*", move |e: &Event| sink.lock().unwrap().push(e.clone()))
+    ///     .unwrap();
+    /// let layer = EventCenterLayer::new(&center).with_event_type_field("kind");
+    /// tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+    ///     tracing::info!(kind = "billing.invoice_created", amount = 12.5);
+    /// });
+    /// let seen = seen.lock().unwrap();
+    /// assert_eq!(seen[0].event_type, "billing.invoice_created");
+    /// assert_eq!(seen[0].payload, serde_json::json!({"amount": 12.5}));
+    /// ```
     pub fn with_event_type_field(mut self, field: impl Into<String>) -> Self {
         self.event_type_field = field.into();
         self
